@@ -1,0 +1,107 @@
+"""Benchmark of the local procedural engine: `python bench/engine.py`.
+
+Renders 5 s 1280x720 clips in each mode (median of 3 runs, end to end through ``render()``,
+including writing the MP4), times frame synthesis alone for t2v/i2v, and prints the machine,
+the date and a table. It reports; it does not assert (tests never time anything).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import av
+import numpy as np
+from PIL import Image
+
+from machine import cpu_model  # bench/machine.py (scripts run from bench/)
+from reelay.engine import RenderSpec, make_spritesheet, make_thumbnail, render
+from reelay.engine.encode import VIDEO_CRF, VIDEO_PRESET
+from reelay.engine.image2video import image_frames
+from reelay.engine.text2video import text_frames
+
+RUNS = 3
+W, H, SECONDS = 1280, 720, 5.0
+
+
+
+def median_time(fn: Callable[[], object], runs: int = RUNS) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def make_reference(path: Path) -> Path:
+    """A 1920x1080 JPEG with photo-like detail (smoothed noise plus gradients)."""
+    rng = np.random.default_rng(0)
+    base = Image.fromarray(rng.integers(0, 256, (68, 120, 3), dtype=np.uint8)).resize((1920, 1080), Image.BICUBIC)
+    grain = rng.integers(-12, 13, (1080, 1920, 3))
+    pixels = np.clip(np.asarray(base, dtype=np.int16) + grain, 0, 255).astype(np.uint8)
+    Image.fromarray(pixels).save(path, quality=90)
+    return path
+
+
+def main() -> int:
+    print("Reelay local engine benchmark")
+    print(f"date     {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}")
+    print(f"machine  nproc={len(os.sched_getaffinity(0))}  cpu={cpu_model()}")
+    print(f"software python {platform.python_version()}, av {av.__version__}, numpy {np.__version__}, "
+          f"Pillow {Image.__version__}; libx264 preset={VIDEO_PRESET} crf={VIDEO_CRF}")
+    print(f"clips    {W}x{H}, {SECONDS:g} s, 24 fps, AAC 48 kHz stereo; median of {RUNS} runs\n")
+    with tempfile.TemporaryDirectory(prefix="reelay-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        image = make_reference(tmp / "reference.jpg")
+        source = tmp / "source.mp4"
+        render(RenderSpec("t2v", "a neon city street in the rain", W, H, SECONDS, seed=1), source)
+        t2v = RenderSpec("t2v", "snow falling over a quiet forest at night", W, H, SECONDS, seed=3)
+        i2v = RenderSpec("i2v", "a calm lake", W, H, SECONDS, seed=3, image_path=image)
+
+        def v2v(prompt: str) -> RenderSpec:
+            return RenderSpec("v2v", prompt, W, H, SECONDS, video_path=source)
+
+        rows: list[tuple[str, RenderSpec, float | None]] = [
+            ("t2v  (text-to-video, audio bed)", t2v, 2.0),
+            ("i2v  (Ken Burns, audio bed)", i2v, 3.0),
+            ("v2v  vintage (input audio kept)", v2v("vintage"), 3.0),
+            ("v2v  grayscale", v2v("black and white"), 3.0),
+            ("v2v  default grade", v2v("make it pop"), None),
+            ("v2v  blur", v2v("dreamy blur"), None),
+            ("v2v  reverse", v2v("reverse"), None),
+            ("v2v  slow motion (10 s out)", v2v("slow motion"), None),
+            ("v2v  speed up (2.5 s out)", v2v("faster"), None),
+        ]
+        print(f"{'mode':34} {'median s':>9} {'x realtime':>10} {'size KB':>8} {'bar s':>6}  ok")
+        for label, spec, bar in rows:
+            out = tmp / "out.mp4"
+            seconds = median_time(lambda spec=spec, out=out: render(spec, out))
+            info_duration = render(spec, out).info.duration
+            size = out.stat().st_size // 1024
+            verdict = "" if bar is None else ("yes" if seconds <= bar else "NO")
+            bar_text = "" if bar is None else f"{bar:.1f}"
+            print(f"{label:34} {seconds:9.2f} {info_duration / seconds:10.1f} {size:8d} {bar_text:>6}  {verdict}")
+
+        print("\nframe synthesis alone (no encoding; overlaps with x264's threads in a real render)")
+        synth_t2v = median_time(lambda: [np.asarray(f) for f in text_frames(t2v)])
+        synth_i2v = median_time(lambda: list(image_frames(i2v)))
+        print(f"  t2v: {synth_t2v:.2f} s for 120 frames ({120 / synth_t2v:.0f} fps)")
+        print(f"  i2v: {synth_i2v:.2f} s for 120 frames incl. swscale to yuv420p ({120 / synth_i2v:.0f} fps)")
+
+        print("\nposters")
+        thumb = median_time(lambda: make_thumbnail(source, tmp / "poster.jpg"))
+        sprites = median_time(lambda: make_spritesheet(source, tmp / "sprites.jpg"))
+        print(f"  thumbnail {thumb:.3f} s, 5x5 spritesheet {sprites:.3f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,144 @@
+"""The composition root: settings in, a wired FastAPI app out.
+
+Everything is built here and nowhere else (database, storage, catalog, providers, router, queue,
+worker, service), so tests can build the same app with fakes and a temporary data directory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from reelay import __version__
+from reelay.api import errors
+from reelay.api.body_limit import BodyLimitMiddleware
+from reelay.api.deps import AppContext
+from reelay.api.present import Links
+from reelay.api.routes_files import router as files_router
+from reelay.api.routes_health import router as health_router
+from reelay.api.routes_models import router as models_router
+from reelay.api.routes_videos import DOCUMENTED_BODIES
+from reelay.api.routes_videos import router as videos_router
+from reelay.catalog import load_catalog
+from reelay.config import Settings
+from reelay.jobs.inputs import InputLimits
+from reelay.jobs.migrate import upgrade_database
+from reelay.jobs.queue import InProcessQueue
+from reelay.jobs.service import VideoService
+from reelay.jobs.store import JobStore, make_engine
+from reelay.jobs.worker import Worker, WorkerSettings
+from reelay.procpool import ProcessPool
+from reelay.providers.base import Provider
+from reelay.providers.local import LocalProvider
+from reelay.routing import Router
+from reelay.security.fetch import FetchPolicy
+from reelay.storage import LocalStorage, UrlSigner, load_or_create_secret
+
+log = logging.getLogger("reelay")
+
+# Builds extra providers once the process pool exists (tests inject fakes this way).
+ProviderFactory = Callable[[ProcessPool], Mapping[str, Provider]]
+
+
+def create_app(settings: Settings | None = None, *, extra_providers: ProviderFactory | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        data_dir = settings.data_dir
+        data_dir.mkdir(parents=True, exist_ok=True)
+        url = settings.resolved_database_url()
+        await asyncio.to_thread(upgrade_database, url)
+        store = JobStore(make_engine(url))
+        storage = LocalStorage(data_dir / "files")
+        signer = UrlSigner(load_or_create_secret(data_dir / "secret.key"))
+        catalog = load_catalog(settings.catalog_dirs)
+        pool = ProcessPool(settings.local_render_processes)
+        app.state.warming = pool.warm_up()
+        providers: dict[str, Provider] = {"local": LocalProvider(pool, data_dir / "work")}
+        if extra_providers is not None:
+            providers.update(extra_providers(pool))
+        router = Router(catalog, providers.keys(), demo=settings.demo)
+        queue = InProcessQueue()
+        worker = Worker(
+            store=store,
+            storage=storage,
+            providers=providers,
+            pool=pool,
+            queue=queue,
+            scratch_dir=data_dir / "scratch",
+            settings=WorkerSettings(
+                concurrency=settings.workers,
+                lease_seconds=settings.job_lease_seconds,
+                retention_seconds=settings.retention_hours * 3600,
+            ),
+        )
+        limits = InputLimits(
+            max_image_bytes=settings.max_image_bytes,
+            max_video_bytes=settings.max_video_bytes,
+            fetch_policy=FetchPolicy(
+                allow_http=settings.fetch_allow_http,
+                allowed_hosts=frozenset(settings.fetch_allow_hosts),
+                timeout=settings.fetch_timeout,
+            ),
+        )
+        service = VideoService(
+            store=store,
+            storage=storage,
+            router=router,
+            queue=queue,
+            limits=limits,
+            scratch_base=data_dir / "uploads",
+        )
+        app.state.ctx = AppContext(
+            service=service,
+            links=Links(signer, settings.public_url),
+            catalog=catalog,
+            router=router,
+            max_part_bytes=settings.max_image_bytes * 4 // 3 + 1024 * 1024,
+        )
+        app.state.worker = worker
+        await worker.start()
+        log.info("reelay ready", extra={"data_dir": str(data_dir), "providers": sorted(providers)})
+        try:
+            yield
+        finally:
+            await worker.stop()
+            await asyncio.to_thread(pool.shutdown)
+            await store.close()
+
+    app = FastAPI(
+        title="Reelay",
+        version=__version__,
+        description="Self-hostable, OpenAI-compatible video-generation gateway.",
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    for prefix in ("/v1", "/openai/v1"):
+        app.include_router(videos_router, prefix=prefix)
+        app.include_router(models_router, prefix=prefix)
+    app.include_router(files_router, prefix="/v1")
+    app.include_router(health_router)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The generated schema plus the request bodies that routes parse by hand (JSON or multipart)."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for model in DOCUMENTED_BODIES:
+        definition = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(definition.pop("$defs", {}))
+        components[model.__name__] = definition
+    app.openapi_schema = schema
+    return schema

@@ -1,0 +1,95 @@
+"""Job → wire objects. The only place that knows how a ``VideoJob`` looks to a client."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from reelay.api.schemas import (
+    ReportItem,
+    VideoError,
+    VideoMetadata,
+    VideoObject,
+    VideoOutputObject,
+    VideoResult,
+)
+from reelay.jobs.models import JobStatus, VideoJob
+from reelay.storage.signing import UrlSigner
+
+
+class Links:
+    """Absolute, signed download links for stored objects."""
+
+    def __init__(self, signer: UrlSigner, public_url: str | None) -> None:
+        self.signer = signer
+        self.public_url = public_url.rstrip("/") if public_url else None
+
+    def url(self, base_url: str, key: str, expires: int) -> str:
+        base = self.public_url or base_url.rstrip("/")
+        return base + self.signer.path(key, expires)
+
+
+def video_object(job: VideoJob, links: Links, base_url: str) -> VideoObject:
+    output = None
+    if job.status is JobStatus.COMPLETED and job.outputs:
+        expires = int(job.expires_at or time.time() + 3600)
+
+        def link(key: str | None) -> str | None:
+            return links.url(base_url, key, expires) if key else None
+
+        results = [
+            VideoResult(
+                index=o.index,
+                url=links.url(base_url, o.key, expires),
+                thumbnail_url=link(o.thumbnail_key),
+                spritesheet_url=link(o.spritesheet_key),
+                size=o.size,
+                seconds=o.seconds,
+                has_audio=o.has_audio,
+                bytes=o.bytes,
+            )
+            for o in job.outputs
+        ]
+        first = results[0]
+        output = VideoOutputObject(
+            url=first.url,
+            thumbnail_url=first.thumbnail_url,
+            spritesheet_url=first.spritesheet_url,
+            size=first.size,
+            seconds=first.seconds,
+            has_audio=first.has_audio,
+            results=results,
+        )
+    error = None
+    if job.status in (JobStatus.FAILED, JobStatus.CANCELLED):
+        error = VideoError(
+            code=job.error_code or job.status.value,
+            message=job.error_message or f"the video was {job.status.value}",
+        )
+    return VideoObject(
+        id=job.id,
+        model=job.model,
+        status=job.status.value,
+        progress=job.progress,
+        created_at=int(job.created_at),
+        completed_at=int(job.completed_at) if job.completed_at else None,
+        expires_at=int(job.expires_at) if job.expires_at else None,
+        prompt=job.prompt,
+        size=job.size,
+        seconds=job.seconds,
+        remixed_from_video_id=job.remixed_from_video_id,
+        error=error,
+        output=output,
+        metadata=VideoMetadata(
+            provider=job.provider,
+            executed_model=job.executed_model,
+            normalization=[ReportItem.model_validate(item) for item in job.report],
+            cost_estimate=job.cost_estimate,
+            n=job.n,
+            attempts=job.attempts,
+        ),
+    )
+
+
+def dump(model: Any) -> Any:
+    return model.model_dump(mode="json")

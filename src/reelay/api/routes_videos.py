@@ -1,0 +1,175 @@
+"""The OpenAI Videos API routes (mounted at ``/v1`` and ``/openai/v1``). Thin: parse, call, present."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import FileResponse, JSONResponse
+
+from reelay.api.deps import AppContext, context, principal
+from reelay.api.parsing import (
+    create_request_from_form,
+    create_request_from_json,
+    parse_body,
+)
+from reelay.api.present import dump, video_object
+from reelay.api.schemas import (
+    CreateVideoBody,
+    RemixBody,
+    ReportItem,
+    VideoDeleted,
+    VideoEstimate,
+    VideoList,
+    VideoObject,
+)
+from reelay.errors import InvalidRequest
+from reelay.jobs.models import VideoJob
+from reelay.jobs.service import Estimate, Principal, format_seconds
+
+router = APIRouter(tags=["videos"])
+
+VideoId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+Ctx = Annotated[AppContext, Depends(context)]
+Who = Annotated[Principal, Depends(principal)]
+
+_BODY_DOC: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/CreateVideoBody"}},
+            "multipart/form-data": {"schema": {"$ref": "#/components/schemas/CreateVideoBody"}},
+        },
+    }
+}
+_MEDIA_TYPES = {"video": "video/mp4", "thumbnail": "image/jpeg", "spritesheet": "image/jpeg"}
+
+
+def _video_response(job: VideoJob, ctx: AppContext, request: Request, status: int = 200) -> JSONResponse:
+    headers = {"X-Reelay-Provider": job.provider}
+    if not job.status.finished:
+        headers["openai-poll-after-ms"] = "1000"
+    body = dump(video_object(job, ctx.links, str(request.base_url)))
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _estimate_response(estimate: Estimate) -> JSONResponse:
+    normalized = estimate.normalized
+    body = VideoEstimate(
+        model=estimate.route.card.id,
+        provider=estimate.route.provider,
+        executed_model=estimate.route.executed_model,
+        size=normalized.size,
+        seconds=format_seconds(normalized.seconds),
+        n=normalized.n,
+        cost_estimate=normalized.cost_estimate,
+        total_cost_micros=round(normalized.cost_estimate * 1_000_000),
+        normalization=[ReportItem.model_validate(item) for item in normalized.report_json()],
+    )
+    return JSONResponse(dump(body), headers={"X-Reelay-Provider": estimate.route.provider})
+
+
+@router.post(
+    "/videos",
+    status_code=202,
+    response_model=VideoObject,
+    openapi_extra=_BODY_DOC,
+    summary="Create a video (JSON or multipart); ?dryRun=true estimates without running",
+)
+@router.post(
+    "/videos/generations",
+    status_code=202,
+    response_model=VideoObject,
+    openapi_extra=_BODY_DOC,
+    summary="Alias of POST /videos",
+)
+async def create_video(
+    request: Request, ctx: Ctx, who: Who, dry_run: Annotated[bool, Query(alias="dryRun")] = False
+) -> JSONResponse:
+    data, form = await parse_body(request, max_part_bytes=ctx.max_part_bytes)
+    create = create_request_from_form(form) if form is not None else create_request_from_json(data)
+    try:
+        result = await ctx.service.create(who, create, dry_run=dry_run)
+    finally:
+        if form is not None:
+            await form.close()
+    if isinstance(result, Estimate):
+        return _estimate_response(result)
+    return _video_response(result, ctx, request, status=202)
+
+
+@router.get("/videos", response_model=VideoList, summary="List videos (cursor pagination)")
+async def list_videos(
+    request: Request,
+    ctx: Ctx,
+    who: Who,
+    after: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    order: Annotated[Literal["asc", "desc"], Query()] = "desc",
+) -> JSONResponse:
+    jobs, has_more = await ctx.service.page(who, after=after, limit=limit, order=order)
+    base = str(request.base_url)
+    page = VideoList(
+        data=[video_object(job, ctx.links, base) for job in jobs],
+        first_id=jobs[0].id if jobs else None,
+        last_id=jobs[-1].id if jobs else None,
+        has_more=has_more,
+    )
+    return JSONResponse(dump(page))
+
+
+@router.get("/videos/{video_id}", response_model=VideoObject, summary="Retrieve a video (poll this)")
+async def retrieve_video(video_id: VideoId, request: Request, ctx: Ctx, who: Who) -> JSONResponse:
+    return _video_response(await ctx.service.get(who, video_id), ctx, request)
+
+
+@router.delete("/videos/{video_id}", response_model=VideoDeleted, summary="Delete a video (cancels it if running)")
+async def delete_video(video_id: VideoId, ctx: Ctx, who: Who) -> JSONResponse:
+    await ctx.service.delete(who, video_id)
+    return JSONResponse(dump(VideoDeleted(id=video_id)))
+
+
+@router.get(
+    "/videos/{video_id}/content",
+    response_class=FileResponse,
+    summary="Download the video (MP4), its thumbnail or its spritesheet (JPEG)",
+)
+async def video_content(
+    video_id: VideoId,
+    ctx: Ctx,
+    who: Who,
+    variant: Annotated[Literal["video", "thumbnail", "spritesheet"], Query()] = "video",
+    index: Annotated[int, Query(ge=0, le=3)] = 0,
+) -> FileResponse:
+    path = await ctx.service.content_path(who, video_id, variant, index)
+    suffix = "mp4" if variant == "video" else "jpg"
+    return FileResponse(path, media_type=_MEDIA_TYPES[variant], filename=f"{video_id}-{variant}.{suffix}")
+
+
+@router.post(
+    "/videos/{video_id}/remix",
+    status_code=202,
+    response_model=VideoObject,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RemixBody"}}},
+        }
+    },
+    summary="Remix a completed video with a new prompt",
+)
+async def remix_video(video_id: VideoId, request: Request, ctx: Ctx, who: Who) -> JSONResponse:
+    data, form = await parse_body(request, max_part_bytes=ctx.max_part_bytes)
+    fields: dict[str, Any] = dict(data)
+    if form is not None:
+        fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+        await form.close()
+    if "prompt" not in fields:
+        raise InvalidRequest("prompt is required", param="prompt")
+    prompt = fields.pop("prompt")
+    job = await ctx.service.remix(who, video_id, prompt, fields)
+    return _video_response(job, ctx, request, status=202)
+
+
+# Referenced from openapi_extra; registering them here makes them appear under components/schemas.
+DOCUMENTED_BODIES = (CreateVideoBody, RemixBody)

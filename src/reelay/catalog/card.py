@@ -1,0 +1,212 @@
+"""The model card: everything Reelay knows about one model, as validated data.
+
+A card is loaded from one TOML file in ``catalog/cards/`` (or an operator's extra directory). Code
+never branches on a model id: a model's differences (sizes, durations, how each parameter reaches the
+provider) live here. Validation runs at load time, so a bad card fails the start-up, not a request.
+This module holds the data models and the small lookups on them; matching a request against a card
+lives in ``reelay.normalize``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Mode = Literal["t2v", "i2v", "v2v"]
+Behaviour = Literal["passthrough", "renamed", "converted", "emulated"]
+
+# Parameters whose behaviour every card must state, because every request can carry them.
+REQUIRED_PARAMS: tuple[str, ...] = ("prompt", "seconds", "size", "aspect_ratio", "resolution", "n")
+# Parameters a card must state only when it supports the mode that sends them.
+MODE_PARAMS: dict[Mode, str] = {"i2v": "input_reference", "v2v": "input_video"}
+
+_CARD_SIZE = re.compile(r"^([1-9][0-9]*)x([1-9][0-9]*)$")
+_CARD_RATIO = re.compile(r"^([1-9][0-9]*):([1-9][0-9]*)$")
+# A tier size may differ from its nominal ratio by rounding (1365x768 for 16:9); 1 % catches typos.
+_RATIO_TOLERANCE = 0.01
+
+
+def parse_card_size(text: str) -> tuple[int, int]:
+    """Parse a card's ``"WxH"`` size (strict: cards are written by people who can follow a format)."""
+    match = _CARD_SIZE.match(text)
+    if match is None:
+        raise ValueError(f"size {text!r} is not 'WIDTHxHEIGHT' (e.g. '1280x720')")
+    return int(match.group(1)), int(match.group(2))
+
+
+def parse_card_ratio(text: str) -> float:
+    """Parse a card's ``"W:H"`` aspect ratio into width / height."""
+    match = _CARD_RATIO.match(text)
+    if match is None:
+        raise ValueError(f"aspect ratio {text!r} is not 'W:H' (e.g. '16:9')")
+    return int(match.group(1)) / int(match.group(2))
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class CustomSize(_Frozen):
+    """Bounds for models that render any size: a ``WxH`` inside them is used as sent (rounded)."""
+
+    max_long_side: int = Field(gt=0)
+    max_short_side: int = Field(gt=0)
+    min_side: int = Field(gt=0)
+    multiple_of: int = Field(default=1, ge=1)
+
+    @model_validator(mode="after")
+    def _bounds_ordered(self) -> Self:
+        if not self.min_side <= self.max_short_side <= self.max_long_side:
+            raise ValueError("custom_size needs min_side <= max_short_side <= max_long_side")
+        if self.multiple_of > self.min_side:
+            raise ValueError("custom_size.multiple_of must not exceed min_side")
+        return self
+
+
+class DurationRule(_Frozen):
+    """Allowed output lengths in seconds: ``min``, ``min + step``, … up to ``max``."""
+
+    min: float = Field(gt=0)
+    max: float = Field(gt=0)
+    step: float = Field(gt=0)
+    default: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _default_in_range(self) -> Self:
+        if not self.min <= self.default <= self.max:
+            raise ValueError("durations needs min <= default <= max")
+        return self
+
+
+class ParamRule(_Frozen):
+    """How one request parameter reaches the provider (the badge shown in reports and /v1/models)."""
+
+    behaviour: Behaviour
+    upstream: str | None = None
+    note: str = ""
+
+
+class ModelCard(_Frozen):
+    """One model's capabilities and parameter mapping. Immutable once loaded."""
+
+    id: str = Field(min_length=1)
+    display_name: str
+    description: str
+    owned_by: str
+    kind: Literal["procedural", "learned"]
+    provider: str
+    upstream_model: str
+    aliases: list[str] = Field(default_factory=list)
+    modes: list[Mode] = Field(min_length=1)
+    aspect_ratios: list[str] = Field(min_length=1)
+    default_aspect_ratio: str
+    tiers: dict[str, dict[str, str]] = Field(min_length=1)
+    default_tier: str
+    # What the provider calls each tier in its own ``resolution`` field; a tier not listed is sent as is.
+    tier_upstream: dict[str, str] = Field(default_factory=dict)
+    custom_size: CustomSize | None = None
+    durations: DurationRule
+    fps: int = Field(default=24, gt=0)
+    native_n: int = Field(default=1, ge=1)
+    max_n: int = Field(default=4, ge=1)
+    audio: bool = False
+    max_prompt_chars: int = Field(gt=0)
+    max_reference_images: int = Field(default=0, ge=0)
+    # Longest input video the model accepts for v2v; None means no limit of its own.
+    max_input_video_seconds: float | None = Field(default=None, gt=0)
+    # True when a v2v output keeps the input's duration and geometry (seconds/size are then ignored).
+    v2v_follows_input: bool = False
+    price_per_second: float = Field(ge=0)
+    price_per_second_by_tier: dict[str, float] = Field(default_factory=dict)
+    params: dict[str, ParamRule] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        self._check_ratios()
+        self._check_tiers()
+        self._check_params()
+        return self
+
+    def _check_ratios(self) -> None:
+        for ratio in self.aspect_ratios:
+            parse_card_ratio(ratio)
+        if len(set(self.aspect_ratios)) != len(self.aspect_ratios):
+            raise ValueError("aspect_ratios lists a ratio twice")
+        if self.default_aspect_ratio not in self.aspect_ratios:
+            raise ValueError(f"default_aspect_ratio {self.default_aspect_ratio!r} is not in aspect_ratios")
+
+    def _check_tiers(self) -> None:
+        if self.default_tier not in self.tiers:
+            raise ValueError(f"default_tier {self.default_tier!r} is not one of the tiers {list(self.tiers)}")
+        for tier, sizes in self.tiers.items():
+            unknown = set(sizes) - set(self.aspect_ratios)
+            if unknown:
+                raise ValueError(f"tier {tier!r} has ratios not in aspect_ratios: {sorted(unknown)}")
+            missing = set(self.aspect_ratios) - set(sizes)
+            if missing:
+                raise ValueError(f"tier {tier!r} has no size for ratios {sorted(missing)}")
+            for ratio, size in sizes.items():
+                width, height = parse_card_size(size)
+                drift = abs(math.log(width / height) - math.log(parse_card_ratio(ratio)))
+                if drift > _RATIO_TOLERANCE:
+                    raise ValueError(f"tier {tier!r}: size {size} is not {ratio}")
+        for name in (*self.tier_upstream, *self.price_per_second_by_tier):
+            if name not in self.tiers:
+                raise ValueError(f"{name!r} in tier_upstream/price_per_second_by_tier is not a tier")
+
+    def _check_params(self) -> None:
+        needed = [*REQUIRED_PARAMS, *(MODE_PARAMS[m] for m in self.modes if m in MODE_PARAMS)]
+        missing = [name for name in needed if name not in self.params]
+        if missing:
+            raise ValueError(f"params has no rule for {missing}")
+        if self.max_n < self.native_n:
+            raise ValueError("max_n must be at least native_n")
+        if "i2v" in self.modes and self.max_reference_images < 1:
+            raise ValueError("a card with mode i2v needs max_reference_images >= 1")
+
+    # -- lookups -------------------------------------------------------------------------------
+
+    def size_for(self, tier: str, ratio: str) -> tuple[int, int]:
+        """The (width, height) this model renders for a tier and a supported ratio."""
+        return parse_card_size(self.tiers[tier][ratio])
+
+    def ratio_value(self, ratio: str) -> float:
+        """A supported ratio label as width / height."""
+        return parse_card_ratio(ratio)
+
+    def price_for(self, tier: str) -> float:
+        """USD per generated second at ``tier``."""
+        return self.price_per_second_by_tier.get(tier, self.price_per_second)
+
+    def upstream_resolution(self, tier: str) -> str:
+        """What the provider calls ``tier`` (e.g. xAI renders Reelay's "1K" as "720p")."""
+        return self.tier_upstream.get(tier, tier)
+
+    def capabilities(self) -> dict[str, Any]:
+        """A JSON-ready summary for ``GET /v1/models``: what a client may ask of this model."""
+        return {
+            "kind": self.kind,
+            "provider": self.provider,
+            "modes": list(self.modes),
+            "aspect_ratios": list(self.aspect_ratios),
+            "default_aspect_ratio": self.default_aspect_ratio,
+            "resolutions": list(self.tiers),
+            "default_resolution": self.default_tier,
+            "sizes": {tier: dict(sizes) for tier, sizes in self.tiers.items()},
+            "custom_size": self.custom_size.model_dump() if self.custom_size else None,
+            "seconds": self.durations.model_dump(),
+            "fps": self.fps,
+            "n": {"max": self.max_n, "native": self.native_n, "emulated": self.native_n < self.max_n},
+            "audio": self.audio,
+            "max_prompt_chars": self.max_prompt_chars,
+            "max_reference_images": self.max_reference_images,
+            "pricing": {
+                "currency": "USD",
+                "per_second": self.price_per_second,
+                "per_second_by_resolution": dict(self.price_per_second_by_tier),
+            },
+            "params": {name: rule.model_dump() for name, rule in self.params.items()},
+        }

@@ -1,0 +1,174 @@
+"""The job: its database row, its states, and the typed object the rest of the code sees.
+
+Only ``jobs.store`` touches ``VideoRow``; everything else receives a frozen ``VideoJob``.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, Boolean, Float, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class JobStatus(enum.StrEnum):
+    QUEUED = "queued"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def finished(self) -> bool:
+        return self in (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED)
+
+
+UNFINISHED = (JobStatus.QUEUED.value, JobStatus.IN_PROGRESS.value)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class VideoRow(Base):
+    __tablename__ = "videos"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner: Mapped[str | None] = mapped_column(String(64))
+    model: Mapped[str] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(16))
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    prompt: Mapped[str] = mapped_column(Text)
+    size: Mapped[str] = mapped_column(String(32))
+    seconds: Mapped[str] = mapped_column(String(16))
+    n: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Float)
+    started_at: Mapped[float | None] = mapped_column(Float)
+    completed_at: Mapped[float | None] = mapped_column(Float)
+    expires_at: Mapped[float | None] = mapped_column(Float)
+    remixed_from_video_id: Mapped[str | None] = mapped_column(String(64))
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    provider: Mapped[str] = mapped_column(String(64))
+    executed_model: Mapped[str] = mapped_column(String(128))
+    request: Mapped[dict[str, Any]] = mapped_column(JSON)
+    report: Mapped[list[Any]] = mapped_column(JSON)
+    runs: Mapped[list[Any]] = mapped_column(JSON)
+    outputs: Mapped[list[Any]] = mapped_column(JSON)
+    cost_estimate: Mapped[float] = mapped_column(Float, default=0.0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_expires_at: Mapped[float | None] = mapped_column(Float)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (
+        Index("ix_videos_owner_created", "owner", "created_at"),
+        Index("ix_videos_status", "status"),
+        Index("ix_videos_expires_at", "expires_at"),
+    )
+
+
+@dataclass(frozen=True)
+class VideoOutput:
+    """One finished video of a job (a job with ``n`` > 1 has several)."""
+
+    index: int
+    key: str
+    width: int
+    height: int
+    seconds: float
+    has_audio: bool
+    bytes: int
+    thumbnail_key: str | None = None
+    spritesheet_key: str | None = None
+
+    @property
+    def size(self) -> str:
+        return f"{self.width}x{self.height}"
+
+
+@dataclass(frozen=True)
+class VideoJob:
+    id: str
+    owner: str | None
+    model: str
+    status: JobStatus
+    progress: int
+    prompt: str
+    size: str
+    seconds: str
+    n: int
+    created_at: float
+    completed_at: float | None
+    expires_at: float | None
+    remixed_from_video_id: str | None
+    error_code: str | None
+    error_message: str | None
+    provider: str
+    executed_model: str
+    request: dict[str, Any]
+    report: list[Any]
+    runs: list[dict[str, Any]]
+    outputs: tuple[VideoOutput, ...]
+    cost_estimate: float
+    attempts: int
+    cancel_requested: bool
+    started_at: float | None = None
+    lease_owner: str | None = None
+    lease_expires_at: float | None = None
+
+    @classmethod
+    def from_row(cls, row: VideoRow) -> VideoJob:
+        return cls(
+            id=row.id,
+            owner=row.owner,
+            model=row.model,
+            status=JobStatus(row.status),
+            progress=row.progress,
+            prompt=row.prompt,
+            size=row.size,
+            seconds=row.seconds,
+            n=row.n,
+            created_at=row.created_at,
+            completed_at=row.completed_at,
+            expires_at=row.expires_at,
+            remixed_from_video_id=row.remixed_from_video_id,
+            error_code=row.error_code,
+            error_message=row.error_message,
+            provider=row.provider,
+            executed_model=row.executed_model,
+            request=dict(row.request or {}),
+            report=list(row.report or []),
+            runs=[dict(r) for r in (row.runs or [])],
+            outputs=tuple(VideoOutput(**o) for o in (row.outputs or [])),
+            cost_estimate=row.cost_estimate,
+            attempts=row.attempts,
+            cancel_requested=row.cancel_requested,
+            started_at=row.started_at,
+            lease_owner=row.lease_owner,
+            lease_expires_at=row.lease_expires_at,
+        )
+
+
+@dataclass(frozen=True)
+class NewJob:
+    """Everything needed to create a job row; the store fills in times and status."""
+
+    id: str
+    owner: str | None
+    model: str
+    prompt: str
+    size: str
+    seconds: str
+    n: int
+    provider: str
+    executed_model: str
+    request: dict[str, Any]
+    report: list[Any]
+    cost_estimate: float
+    remixed_from_video_id: str | None = None
+    runs: list[dict[str, Any]] = field(default_factory=list)

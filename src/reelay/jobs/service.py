@@ -1,0 +1,271 @@
+"""The video service: what the API and CLI call. It knows jobs, not HTTP.
+
+``create`` does everything that can fail on bad input before a job exists (model, provider, inputs,
+normalization), so a client gets a 4xx at once instead of a failed job later; once the row is
+committed and queued, the job is the worker's to finish.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from reelay.errors import InvalidRequest, VideoNotFound, VideoNotReady
+from reelay.jobs.inputs import InputLimits, MediaInput, MediaSource, read_source, scratch_dir
+from reelay.jobs.models import JobStatus, NewJob, VideoJob
+from reelay.jobs.queue import JobQueue
+from reelay.jobs.store import JobStore
+from reelay.normalize import GenerationParams, NormalizedRequest, normalize
+from reelay.routing import Route, Router
+from reelay.storage.base import Storage
+
+Variant = Literal["video", "thumbnail", "spritesheet"]
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking. ``owner`` scopes what they see; an admin sees every owner's videos."""
+
+    owner: str | None = None
+    admin: bool = True
+
+
+@dataclass
+class CreateRequest:
+    """A create request as parsed from JSON or multipart; values still as the client sent them."""
+
+    prompt: Any
+    model: str | None = None
+    seconds: Any = None
+    seconds_field: str = "seconds"
+    size: str | None = None
+    aspect_ratio: str | None = None
+    resolution: Any = None
+    n: Any = None
+    seed: Any = None
+    references: list[MediaSource] = field(default_factory=list)
+    video: MediaSource | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A dry run: what would run, and what it would cost, without running it."""
+
+    route: Route
+    normalized: NormalizedRequest
+
+
+def new_video_id() -> str:
+    return f"video_{uuid.uuid4().hex}"
+
+
+def format_seconds(seconds: float) -> str:
+    """``seconds`` as the OpenAI API shows it: a string, without a needless ``.0``."""
+    return str(int(seconds)) if float(seconds).is_integer() else f"{seconds:.2f}".rstrip("0")
+
+
+class VideoService:
+    def __init__(
+        self,
+        *,
+        store: JobStore,
+        storage: Storage,
+        router: Router,
+        queue: JobQueue,
+        limits: InputLimits,
+        scratch_base: Path,
+    ) -> None:
+        self.store = store
+        self.storage = storage
+        self.router = router
+        self.queue = queue
+        self.limits = limits
+        self.scratch_base = scratch_base
+
+    # -- create ----------------------------------------------------------------------------------
+
+    async def create(
+        self,
+        principal: Principal,
+        request: CreateRequest,
+        *,
+        dry_run: bool = False,
+        remixed_from: str | None = None,
+    ) -> VideoJob | Estimate:
+        if request.model is not None and not isinstance(request.model, str):
+            raise InvalidRequest("model must be a string", param="model")
+        route = self.router.route(request.model or self.router.catalog.default_model)
+        scratch = scratch_dir(self.scratch_base)
+        try:
+            references, video = await self._read_inputs(principal, request, scratch)
+            normalized = normalize(_generation_params(request, references, video), route.card)
+            if dry_run:
+                return Estimate(route, normalized)
+            video_id = new_video_id()
+            inputs = await self._store_inputs(video_id, references, video)
+            job = await self.store.create(
+                NewJob(
+                    id=video_id,
+                    owner=principal.owner,
+                    model=route.card.id,
+                    prompt=normalized.prompt,
+                    size=normalized.size,
+                    seconds=format_seconds(normalized.seconds),
+                    n=normalized.n,
+                    provider=route.provider,
+                    executed_model=route.executed_model,
+                    request=_job_request(normalized, inputs),
+                    report=normalized.report_json(),
+                    cost_estimate=normalized.cost_estimate,
+                    remixed_from_video_id=remixed_from,
+                )
+            )
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        self.queue.put(job.id)
+        return job
+
+    async def _read_inputs(
+        self, principal: Principal, request: CreateRequest, scratch: Path
+    ) -> tuple[list[MediaInput], MediaInput | None]:
+        async def lookup(video_id: str) -> Path:
+            return await self.content_path(principal, video_id, "video", 0)
+
+        references = [
+            await read_source(source, "image", param="input_reference", scratch=scratch, limits=self.limits)
+            for source in request.references
+        ]
+        video = None
+        if request.video is not None:
+            video = await read_source(
+                request.video,
+                "video",
+                param="input_video",
+                scratch=scratch,
+                limits=self.limits,
+                lookup_video=lookup,
+            )
+        return references, video
+
+    async def _store_inputs(
+        self, video_id: str, references: list[MediaInput], video: MediaInput | None
+    ) -> dict[str, str]:
+        inputs: dict[str, str] = {}
+        for i, reference in enumerate(references):
+            key = f"inputs/{video_id}/reference{i}{reference.suffix}"
+            await self.storage.put_file(key, reference.path)
+            inputs.setdefault("image", key)
+        if video is not None:
+            key = f"inputs/{video_id}/input{video.suffix}"
+            await self.storage.put_file(key, video.path)
+            inputs["video"] = key
+        return inputs
+
+    async def remix(self, principal: Principal, video_id: str, prompt: Any, extra: Mapping[str, Any]) -> VideoJob:
+        """A new video from a completed one and a new prompt (video-to-video on its first output)."""
+        source = await self.get(principal, video_id)
+        if source.status is not JobStatus.COMPLETED:
+            raise VideoNotReady(
+                f"video {video_id} is {source.status.value}; only a completed video can be remixed",
+                param="video_id",
+            )
+        request = CreateRequest(
+            prompt=prompt,
+            model=source.model,
+            size=source.size,
+            video=MediaSource(kind="video_id", value=video_id),
+            extra=dict(extra),
+        )
+        job = await self.create(principal, request, remixed_from=video_id)
+        assert isinstance(job, VideoJob)
+        return job
+
+    # -- read and delete -------------------------------------------------------------------------
+
+    async def get(self, principal: Principal, video_id: str) -> VideoJob:
+        job = await self.store.get(video_id, owner=principal.owner, any_owner=principal.admin)
+        if job is None:
+            raise VideoNotFound(f"no video with id {video_id!r}", param="video_id")
+        return job
+
+    async def page(
+        self, principal: Principal, *, after: str | None, limit: int, order: Literal["asc", "desc"]
+    ) -> tuple[list[VideoJob], bool]:
+        return await self.store.page(
+            owner=principal.owner, any_owner=principal.admin, after=after, limit=limit, order=order
+        )
+
+    async def delete(self, principal: Principal, video_id: str) -> None:
+        """Delete a video and its files; an unfinished one is cancelled first."""
+        job = await self.get(principal, video_id)
+        if not job.status.finished:
+            await self.store.request_cancel(video_id, delete_after=True)
+            return
+        await self.store.mark_deleted(video_id)
+        await self.storage.delete_prefix(f"videos/{video_id}/")
+        await self.storage.delete_prefix(f"inputs/{video_id}/")
+        await self.store.purge(video_id)
+
+    async def content_path(self, principal: Principal, video_id: str, variant: Variant, index: int) -> Path:
+        job = await self.get(principal, video_id)
+        if job.status is not JobStatus.COMPLETED:
+            detail = f": {job.error_message}" if job.error_message else ""
+            raise VideoNotReady(
+                f"video {video_id} is {job.status.value} (progress {job.progress}%){detail}; its content is "
+                f"available once GET /v1/videos/{video_id} says completed",
+                param="video_id",
+            )
+        if not 0 <= index < len(job.outputs):
+            raise InvalidRequest(f"index must be between 0 and {len(job.outputs) - 1} for this video", param="index")
+        output = job.outputs[index]
+        key = {"video": output.key, "thumbnail": output.thumbnail_key, "spritesheet": output.spritesheet_key}[variant]
+        path = await self.storage.local_path(key) if key else None
+        if path is None:
+            raise VideoNotFound(f"the {variant} of video {video_id} has expired or was deleted", param="video_id")
+        return path
+
+
+def _generation_params(
+    request: CreateRequest, references: list[MediaInput], video: MediaInput | None
+) -> GenerationParams:
+    if not isinstance(request.prompt, str):
+        raise InvalidRequest("prompt is required and must be a string", param="prompt")
+    return GenerationParams(
+        prompt=request.prompt,
+        seconds=request.seconds,
+        seconds_field=request.seconds_field,
+        size=request.size,
+        aspect_ratio=request.aspect_ratio,
+        resolution=request.resolution,
+        n=request.n,
+        seed=request.seed,
+        reference_images=len(references),
+        reference_size=(references[0].width, references[0].height) if references else None,
+        input_video=(video.width, video.height, video.seconds or 0.0) if video else None,
+        extra=request.extra,
+    )
+
+
+def _job_request(normalized: NormalizedRequest, inputs: dict[str, str]) -> dict[str, Any]:
+    """What the worker needs to run the job, as JSON."""
+    return {
+        "mode": normalized.mode,
+        "prompt": normalized.prompt,
+        "width": normalized.width,
+        "height": normalized.height,
+        "seconds": normalized.seconds,
+        "seed": normalized.seed,
+        "n": normalized.n,
+        "emulate_n": normalized.emulate_n,
+        "upstream_model": normalized.upstream_model,
+        "aspect_ratio": normalized.aspect_ratio,
+        "resolution": normalized.resolution,
+        "audio": True,
+        "passthrough": dict(normalized.passthrough),
+        "inputs": inputs,
+    }

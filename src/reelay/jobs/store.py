@@ -1,0 +1,291 @@
+"""The durable job store: every state change is one short transaction.
+
+Guarantees the worker relies on:
+- ``claim`` is atomic: of several workers racing for one job, exactly one gets a lease.
+- a lease lapses unless renewed by ``heartbeat``; a lapsed job can be claimed again.
+- ``record_runs`` is called the moment a provider's request id is known, so recovery polls that id
+  instead of submitting again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import Any, Literal
+
+from sqlalchemy import and_, delete, event, or_, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+from reelay.jobs.models import UNFINISHED, JobStatus, NewJob, VideoJob, VideoOutput, VideoRow
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def make_engine(url: str) -> AsyncEngine:
+    """An async engine; SQLite gets WAL and a busy timeout so API and workers share it safely."""
+    engine = create_async_engine(url, pool_pre_ping=not url.startswith("sqlite"))
+    if url.startswith("sqlite"):
+        sync_engine: Engine = engine.sync_engine
+        event.listen(sync_engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+class JobStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    # -- create and read -------------------------------------------------------------------------
+
+    async def create(self, job: NewJob) -> VideoJob:
+        now = time.time()
+        row = VideoRow(
+            **asdict(job),
+            status=JobStatus.QUEUED.value,
+            progress=0,
+            created_at=now,
+            updated_at=now,
+            outputs=[],
+            attempts=0,
+            cancel_requested=False,
+            deleted=False,
+        )
+        async with self._sessions.begin() as session:
+            session.add(row)
+        return VideoJob.from_row(row)
+
+    async def get(self, video_id: str, *, owner: str | None = None, any_owner: bool = True) -> VideoJob | None:
+        """The job, or None if it does not exist, was deleted, or belongs to another owner."""
+        async with self._sessions() as session:
+            row = await session.get(VideoRow, video_id)
+            if row is None or row.deleted:
+                return None
+            if not any_owner and row.owner != owner:
+                return None
+            return VideoJob.from_row(row)
+
+    async def page(
+        self,
+        *,
+        owner: str | None = None,
+        any_owner: bool = True,
+        after: str | None = None,
+        limit: int = 20,
+        order: Literal["asc", "desc"] = "desc",
+    ) -> tuple[list[VideoJob], bool]:
+        """One page in (created_at, id) order, and whether more follow. ``after`` is an id cursor."""
+        query = select(VideoRow).where(VideoRow.deleted.is_(False))
+        if not any_owner:
+            query = query.where(VideoRow.owner == owner)
+        if after is not None:
+            async with self._sessions() as session:
+                cursor = await session.get(VideoRow, after)
+            if cursor is None:
+                return [], False
+            if order == "desc":
+                query = query.where(
+                    or_(
+                        VideoRow.created_at < cursor.created_at,
+                        and_(VideoRow.created_at == cursor.created_at, VideoRow.id < cursor.id),
+                    )
+                )
+            else:
+                query = query.where(
+                    or_(
+                        VideoRow.created_at > cursor.created_at,
+                        and_(VideoRow.created_at == cursor.created_at, VideoRow.id > cursor.id),
+                    )
+                )
+        if order == "desc":
+            query = query.order_by(VideoRow.created_at.desc(), VideoRow.id.desc())
+        else:
+            query = query.order_by(VideoRow.created_at.asc(), VideoRow.id.asc())
+        query = query.limit(limit + 1)
+        async with self._sessions() as session:
+            rows = (await session.scalars(query)).all()
+        jobs = [VideoJob.from_row(r) for r in rows[:limit]]
+        return jobs, len(rows) > limit
+
+    async def unfinished_ids(self) -> list[str]:
+        """Jobs that must still end completed or failed, oldest first (recovery on start)."""
+        query = select(VideoRow.id).where(VideoRow.status.in_(UNFINISHED)).order_by(VideoRow.created_at.asc())
+        async with self._sessions() as session:
+            return list((await session.scalars(query)).all())
+
+    async def claimable_ids(self, *, now: float | None = None, limit: int = 100) -> list[str]:
+        """Unfinished jobs nobody holds a live lease on (a crashed worker's jobs included)."""
+        now = time.time() if now is None else now
+        query = (
+            select(VideoRow.id)
+            .where(
+                VideoRow.status.in_(UNFINISHED),
+                or_(VideoRow.lease_expires_at.is_(None), VideoRow.lease_expires_at < now),
+            )
+            .order_by(VideoRow.created_at.asc())
+            .limit(limit)
+        )
+        async with self._sessions() as session:
+            return list((await session.scalars(query)).all())
+
+    # -- leases ----------------------------------------------------------------------------------
+
+    async def claim(self, video_id: str, worker: str, lease_seconds: float) -> VideoJob | None:
+        """Take the job for ``worker`` if it is unfinished and not leased by someone else."""
+        now = time.time()
+        statement = (
+            update(VideoRow)
+            .where(
+                VideoRow.id == video_id,
+                VideoRow.status.in_(UNFINISHED),
+                or_(VideoRow.lease_owner.is_(None), VideoRow.lease_expires_at < now),
+            )
+            .values(
+                lease_owner=worker,
+                lease_expires_at=now + lease_seconds,
+                status=JobStatus.IN_PROGRESS.value,
+                started_at=now,
+                updated_at=now,
+                attempts=VideoRow.attempts + 1,
+            )
+        )
+        async with self._sessions.begin() as session:
+            result = await session.execute(statement)
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                return None
+            row = await session.get(VideoRow, video_id)
+            assert row is not None
+            return VideoJob.from_row(row)
+
+    async def heartbeat(self, video_id: str, worker: str, lease_seconds: float) -> bool:
+        """Extend the lease; False means the lease was lost (another worker took the job)."""
+        now = time.time()
+        statement = (
+            update(VideoRow)
+            .where(VideoRow.id == video_id, VideoRow.lease_owner == worker)
+            .values(lease_expires_at=now + lease_seconds)
+        )
+        async with self._sessions.begin() as session:
+            result = await session.execute(statement)
+            return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def release(self, video_id: str, worker: str) -> None:
+        """Give a lease back without finishing (e.g. on shutdown), so another worker can start now."""
+        statement = (
+            update(VideoRow)
+            .where(VideoRow.id == video_id, VideoRow.lease_owner == worker)
+            .values(lease_owner=None, lease_expires_at=None)
+        )
+        async with self._sessions.begin() as session:
+            await session.execute(statement)
+
+    # -- progress and endings --------------------------------------------------------------------
+
+    async def _update(self, video_id: str, worker: str | None, **values: Any) -> bool:
+        conditions = [VideoRow.id == video_id]
+        if worker is not None:
+            conditions.append(VideoRow.lease_owner == worker)
+        values["updated_at"] = time.time()
+        async with self._sessions.begin() as session:
+            result = await session.execute(update(VideoRow).where(*conditions).values(**values))
+            return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def set_progress(self, video_id: str, worker: str, progress: int) -> bool:
+        return await self._update(video_id, worker, progress=max(0, min(99, progress)))
+
+    async def record_runs(self, video_id: str, worker: str, runs: Sequence[dict[str, Any]]) -> bool:
+        """Persist per-run upstream state (request ids first of all) before doing anything else."""
+        return await self._update(video_id, worker, runs=[dict(r) for r in runs])
+
+    async def complete(
+        self, video_id: str, worker: str, outputs: Sequence[VideoOutput], *, retention_seconds: float
+    ) -> bool:
+        now = time.time()
+        return await self._update(
+            video_id,
+            worker,
+            status=JobStatus.COMPLETED.value,
+            progress=100,
+            outputs=[asdict(o) for o in outputs],
+            completed_at=now,
+            expires_at=now + retention_seconds,
+            lease_owner=None,
+            lease_expires_at=None,
+        )
+
+    async def fail(self, video_id: str, worker: str | None, code: str, message: str) -> bool:
+        return await self._update(
+            video_id,
+            worker,
+            status=JobStatus.FAILED.value,
+            error_code=code,
+            error_message=message,
+            completed_at=time.time(),
+            lease_owner=None,
+            lease_expires_at=None,
+        )
+
+    async def cancel(self, video_id: str, worker: str | None) -> bool:
+        return await self._update(
+            video_id,
+            worker,
+            status=JobStatus.CANCELLED.value,
+            completed_at=time.time(),
+            lease_owner=None,
+            lease_expires_at=None,
+        )
+
+    async def request_cancel(self, video_id: str, *, delete_after: bool) -> VideoJob | None:
+        """Ask the worker holding the job to stop; a queued job nobody holds is cancelled at once."""
+        async with self._sessions.begin() as session:
+            row = await session.get(VideoRow, video_id, with_for_update=True)
+            if row is None or row.deleted:
+                return None
+            if JobStatus(row.status).finished:
+                return VideoJob.from_row(row)
+            row.cancel_requested = True
+            row.deleted = row.deleted or delete_after
+            if row.status == JobStatus.QUEUED.value and row.lease_owner is None:
+                row.status = JobStatus.CANCELLED.value
+                row.completed_at = time.time()
+            row.updated_at = time.time()
+            return VideoJob.from_row(row)
+
+    async def is_cancel_requested(self, video_id: str) -> bool:
+        async with self._sessions() as session:
+            row = await session.get(VideoRow, video_id)
+            return row is None or row.cancel_requested
+
+    async def mark_deleted(self, video_id: str) -> None:
+        await self._update(video_id, None, deleted=True)
+
+    async def purge(self, video_id: str) -> None:
+        """Remove the row for good (after its files are gone)."""
+        async with self._sessions.begin() as session:
+            await session.execute(delete(VideoRow).where(VideoRow.id == video_id))
+
+    async def purgeable_ids(self, *, now: float | None = None, limit: int = 100) -> list[str]:
+        """Finished jobs that expired or were deleted: their files and rows can go."""
+        now = time.time() if now is None else now
+        finished = [s.value for s in JobStatus if s.finished]
+        query = (
+            select(VideoRow.id)
+            .where(
+                VideoRow.status.in_(finished),
+                or_(VideoRow.deleted.is_(True), VideoRow.expires_at < now),
+            )
+            .limit(limit)
+        )
+        async with self._sessions() as session:
+            return list((await session.scalars(query)).all())

@@ -1,0 +1,366 @@
+"""The worker: takes queued jobs to completed, failed or cancelled, and never loses one.
+
+For each job it holds a lease (renewed by a heartbeat), asks the provider for each of the job's
+runs (``n`` emulated = n parallel runs), stores every provider request id the moment it is known,
+polls with the provider's pacing, downloads and post-processes the output, and ends the job in one
+transaction. On start it re-queues every unfinished job: resumable providers are polled again with
+the stored id; the local engine simply renders again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import shutil
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from reelay.errors import ReelayError, UpstreamError
+from reelay.jobs.models import JobStatus, VideoJob, VideoOutput
+from reelay.jobs.postprocess import postprocess_video
+from reelay.jobs.queue import JobQueue
+from reelay.jobs.store import JobStore
+from reelay.procpool import ProcessPool
+from reelay.providers.base import PollResult, Provider, ProviderJob
+from reelay.storage.base import Storage
+
+log = logging.getLogger("reelay.worker")
+
+
+class JobCancelled(Exception):
+    """The client cancelled or deleted the job while it ran."""
+
+
+class LeaseLost(Exception):
+    """Another worker took the job over (our lease lapsed); stop without touching it."""
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    concurrency: int = 2
+    lease_seconds: float = 30.0
+    retention_seconds: float = 7 * 24 * 3600
+    max_attempts: int = 4
+    backoff_base: float = 1.0
+    backoff_cap: float = 60.0
+    sweep_interval: float = 15.0
+    cancel_check_interval: float = 0.5
+    max_run_seconds: float = 3600.0  # a provider silent past this ends the job upstream_timeout
+
+
+def output_keys(video_id: str, index: int) -> tuple[str, str, str]:
+    """Storage keys of one output: the MP4, its poster and its spritesheet."""
+    base = f"videos/{video_id}/{index}"
+    return f"{base}.mp4", f"{base}.thumbnail.jpg", f"{base}.spritesheet.jpg"
+
+
+class Worker:
+    def __init__(
+        self,
+        *,
+        store: JobStore,
+        storage: Storage,
+        providers: Mapping[str, Provider],
+        pool: ProcessPool,
+        queue: JobQueue,
+        scratch_dir: Path,
+        settings: WorkerSettings,
+        worker_id: str | None = None,
+    ) -> None:
+        self.store = store
+        self.storage = storage
+        self.providers = providers
+        self.pool = pool
+        self.queue = queue
+        self.scratch_dir = scratch_dir
+        self.settings = settings
+        self.worker_id = worker_id or f"worker_{uuid.uuid4().hex[:12]}"
+        self._tasks: list[asyncio.Task[None]] = []
+        self._active: set[str] = set()
+        self._retry_handles: list[asyncio.TimerHandle] = []
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Re-queue every unfinished job, then start the worker loops and the sweeper."""
+        self.scratch_dir.mkdir(parents=True, exist_ok=True)
+        for video_id in await self.store.claimable_ids(limit=100_000):
+            self.queue.put(video_id)
+        for _ in range(self.settings.concurrency):
+            self._tasks.append(asyncio.create_task(self._loop()))
+        self._tasks.append(asyncio.create_task(self._sweeper()))
+
+    async def stop(self) -> None:
+        for handle in self._retry_handles:
+            handle.cancel()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+
+    def enqueue(self, video_id: str) -> None:
+        self.queue.put(video_id)
+
+    async def _loop(self) -> None:
+        while True:
+            video_id = await self.queue.get()
+            if video_id in self._active:
+                continue
+            self._active.add(video_id)
+            try:
+                await self.process(video_id)
+            except Exception:  # a bug must not kill the loop; the job stays leased and is swept later
+                log.exception("worker loop error", extra={"job_id": video_id})
+            finally:
+                self._active.discard(video_id)
+
+    async def _sweeper(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.sweep_interval)
+            try:
+                await self.sweep()
+            except Exception:
+                log.exception("sweep failed")
+
+    async def sweep(self) -> None:
+        """Pick up jobs whose lease lapsed, and delete expired or deleted jobs' files and rows."""
+        for video_id in await self.store.claimable_ids():
+            if video_id not in self._active and video_id not in self.queue:
+                self.queue.put(video_id)
+        for video_id in await self.store.purgeable_ids():
+            await self.purge(video_id)
+
+    async def purge(self, video_id: str) -> None:
+        await self.storage.delete_prefix(f"videos/{video_id}/")
+        await self.storage.delete_prefix(f"inputs/{video_id}/")
+        await self.store.purge(video_id)
+
+    # -- one job ---------------------------------------------------------------------------------
+
+    async def process(self, video_id: str) -> None:
+        job = await self.store.claim(video_id, self.worker_id, self.settings.lease_seconds)
+        if job is None:
+            return
+        log.info("job started", extra={"job_id": job.id, "provider": job.provider, "attempt": job.attempts})
+        if job.cancel_requested:
+            await self._end_cancelled(job)
+            return
+        runner = asyncio.create_task(self._execute(job))
+        watcher = asyncio.create_task(self._watch(job, runner))
+        try:
+            outputs = await runner
+        except (JobCancelled, asyncio.CancelledError):
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():  # shutting down: hand the job back
+                runner.cancel()
+                await self.store.release(job.id, self.worker_id)
+                raise
+            if not (watcher.done() and isinstance(watcher.exception(), LeaseLost)):
+                await self._end_cancelled(job)
+            return
+        except UpstreamError as error:
+            await self._on_upstream_error(job, error)
+            return
+        except ReelayError as error:
+            await self.store.fail(job.id, self.worker_id, error.code, error.message)
+            return
+        except Exception as error:
+            log.exception("job crashed", extra={"job_id": job.id})
+            await self.store.fail(
+                job.id, self.worker_id, "internal_error", f"internal error while generating: {type(error).__name__}"
+            )
+            return
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await watcher
+            shutil.rmtree(self.scratch_dir / job.id, ignore_errors=True)
+        await self.store.complete(job.id, self.worker_id, outputs, retention_seconds=self.settings.retention_seconds)
+        log.info("job completed", extra={"job_id": job.id, "outputs": len(outputs)})
+
+    async def _watch(self, job: VideoJob, runner: asyncio.Task[list[VideoOutput]]) -> None:
+        """Renew the lease and notice cancellation while the job runs."""
+        last_beat = time.monotonic()
+        while not runner.done():
+            await asyncio.sleep(self.settings.cancel_check_interval)
+            if await self.store.is_cancel_requested(job.id):
+                runner.cancel()
+                return
+            if time.monotonic() - last_beat >= self.settings.lease_seconds / 3:
+                last_beat = time.monotonic()
+                if not await self.store.heartbeat(job.id, self.worker_id, self.settings.lease_seconds):
+                    runner.cancel()
+                    raise LeaseLost(job.id)
+
+    async def _on_upstream_error(self, job: VideoJob, error: UpstreamError) -> None:
+        if error.retryable and job.attempts < self.settings.max_attempts:
+            delay = min(self.settings.backoff_cap, self.settings.backoff_base * 2 ** (job.attempts - 1))
+            delay = max(delay * random.uniform(0.5, 1.5), error.retry_after or 0.0)
+            log.warning(
+                "retrying job",
+                extra={"job_id": job.id, "attempt": job.attempts, "delay": delay, "code": error.code},
+            )
+            await self.store.release(job.id, self.worker_id)
+            handle = asyncio.get_running_loop().call_later(delay, self.queue.put, job.id)
+            self._retry_handles.append(handle)
+            return
+        await self.store.fail(job.id, self.worker_id, error.code, error.message)
+
+    async def _end_cancelled(self, job: VideoJob) -> None:
+        provider = self.providers.get(job.provider)
+        if provider is not None:
+            for run in job.runs:
+                if run.get("upstream_id") and not run.get("output"):
+                    with contextlib.suppress(Exception):
+                        await provider.cancel(run["upstream_id"])
+        await self.store.cancel(job.id, None)
+        await self.storage.delete_prefix(f"videos/{job.id}/")
+
+    # -- the runs of a job -----------------------------------------------------------------------
+
+    async def _execute(self, job: VideoJob) -> list[VideoOutput]:
+        provider = self.providers.get(job.provider)
+        if provider is None:
+            raise UpstreamError(
+                f"provider {job.provider!r} is not configured on this worker", retryable=True, code="no_provider"
+            )
+        request = job.request
+        count = job.n if request.get("emulate_n", True) else 1
+        runs = job.runs or [{"index": i} for i in range(count)]
+        image_path, video_path = await self._input_paths(request)
+        lock = asyncio.Lock()
+        progress: dict[int, float] = {}
+
+        async def run_one(run: dict[str, Any]) -> list[VideoOutput]:
+            return await self._run(job, provider, run, runs, lock, progress, image_path, video_path)
+
+        results = await asyncio.gather(*(run_one(run) for run in runs))
+        outputs = [o for result in results for o in result]
+        return [VideoOutput(**{**asdict(o), "index": i}) for i, o in enumerate(outputs)]
+
+    async def _input_paths(self, request: Mapping[str, Any]) -> tuple[Path | None, Path | None]:
+        inputs = request.get("inputs") or {}
+        image = await self.storage.local_path(inputs["image"]) if inputs.get("image") else None
+        video = await self.storage.local_path(inputs["video"]) if inputs.get("video") else None
+        if (inputs.get("image") and image is None) or (inputs.get("video") and video is None):
+            raise ReelayError("an input file of this job is missing from storage", code="input_missing")
+        return image, video
+
+    async def _run(
+        self,
+        job: VideoJob,
+        provider: Provider,
+        run: dict[str, Any],
+        runs: list[dict[str, Any]],
+        lock: asyncio.Lock,
+        progress: dict[int, float],
+        image_path: Path | None,
+        video_path: Path | None,
+    ) -> list[VideoOutput]:
+        index = int(run["index"])
+        if run.get("outputs"):
+            return [VideoOutput(**o) for o in run["outputs"]]
+        upstream_id = run.get("upstream_id")
+        if upstream_id is None or not provider.resumable:
+            request = job.request
+            provider_job = ProviderJob(
+                video_id=job.id,
+                index=index,
+                model=job.executed_model,
+                mode=request["mode"],
+                prompt=request["prompt"],
+                width=int(request["width"]),
+                height=int(request["height"]),
+                seconds=float(request["seconds"]),
+                seed=request.get("seed"),
+                audio=bool(request.get("audio", True)),
+                image_path=image_path,
+                video_path=video_path,
+                n=1 if request.get("emulate_n", True) else job.n,
+                passthrough=request.get("passthrough") or {},
+            )
+            upstream_id = await provider.submit(provider_job)
+            run.update(upstream_id=upstream_id, submitted_at=time.time())
+            async with lock:  # the request id is durable before we wait for anything
+                await self.store.record_runs(job.id, self.worker_id, runs)
+        result = await self._wait(job, provider, upstream_id, index, runs, progress)
+        if result.state == "failed":
+            run.pop("upstream_id", None)  # a failed generation is submitted afresh on retry
+            async with lock:
+                await self.store.record_runs(job.id, self.worker_id, runs)
+            assert result.error is not None
+            raise result.error
+        outputs = await self._collect(job, provider, upstream_id, result, index)
+        run["outputs"] = [asdict(o) for o in outputs]
+        async with lock:
+            await self.store.record_runs(job.id, self.worker_id, runs)
+        return outputs
+
+    async def _wait(
+        self,
+        job: VideoJob,
+        provider: Provider,
+        upstream_id: str,
+        index: int,
+        runs: list[dict[str, Any]],
+        progress: dict[int, float],
+    ) -> PollResult:
+        deadline = time.monotonic() + self.settings.max_run_seconds
+        last_write = 0.0
+        while True:
+            result = await provider.poll(upstream_id)
+            if result.finished:
+                progress[index] = 1.0
+                return result
+            if result.progress is not None:
+                progress[index] = result.progress
+                if time.monotonic() - last_write > 0.5:
+                    last_write = time.monotonic()
+                    overall = sum(progress.values()) / max(1, len(runs))
+                    await self.store.set_progress(job.id, self.worker_id, int(overall * 95))
+            if time.monotonic() > deadline:
+                with contextlib.suppress(Exception):
+                    await provider.cancel(upstream_id)
+                raise UpstreamError(
+                    f"the provider did not finish within {self.settings.max_run_seconds:.0f} s",
+                    code="upstream_timeout",
+                )
+            await asyncio.sleep(result.poll_after)
+
+    async def _collect(
+        self, job: VideoJob, provider: Provider, upstream_id: str, result: PollResult, index: int
+    ) -> list[VideoOutput]:
+        folder = self.scratch_dir / job.id
+        folder.mkdir(parents=True, exist_ok=True)
+        local = folder / f"{index}.mp4"
+        await provider.fetch_output(upstream_id, result, local)
+        video_key, thumb_key, sprite_key = output_keys(job.id, index)
+        thumb, sprite = folder / f"{index}.thumbnail.jpg", folder / f"{index}.spritesheet.jpg"
+        info = await self.pool.run(postprocess_video, str(local), str(thumb), str(sprite))
+        size = await self.storage.put_file(video_key, local)
+        await self.storage.put_file(thumb_key, thumb)
+        await self.storage.put_file(sprite_key, sprite)
+        return [
+            VideoOutput(
+                index=index,
+                key=video_key,
+                width=info.width,
+                height=info.height,
+                seconds=info.seconds,
+                has_audio=info.has_audio,
+                bytes=size,
+                thumbnail_key=thumb_key,
+                spritesheet_key=sprite_key,
+            )
+        ]
+
+
+__all__ = ["JobCancelled", "JobStatus", "Worker", "WorkerSettings", "output_keys"]

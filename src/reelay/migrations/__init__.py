@@ -1,0 +1,1 @@
+"""Alembic migrations for the job store, applied on start by ``reelay.jobs.migrate``."""

@@ -1,0 +1,174 @@
+"""``normalize()``: one client request, judged against one model card, becomes one provider request.
+
+Pure and deterministic: no I/O, no clock, no provider code. Every difference between models comes
+from the card, so this module reads top to bottom the same for all of them: mode, prompt,
+dimensions, seconds, n, seed, inputs, unknown fields, cost. A value that cannot mean anything is an
+``InvalidRequest`` naming the field; a value the model does not offer becomes the nearest one it
+does, and the report says so.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from reelay.catalog import Mode, ModelCard
+from reelay.errors import InvalidRequest, UnsupportedParameter
+from reelay.normalize.dimensions import choose_dimensions
+from reelay.normalize.params import GenerationParams
+from reelay.normalize.report import ReportEntry, entry_for, ignored
+from reelay.normalize.request import NormalizedRequest
+from reelay.normalize.values import (
+    check_prompt,
+    clamp_seconds,
+    display_seconds,
+    parse_n,
+    parse_seconds,
+    parse_seed,
+    snap_seconds,
+)
+
+KEEPS_LENGTH = "the output keeps the input video's length"
+MODE_NAMES: dict[Mode, str] = {"t2v": "text-to-video", "i2v": "image-to-video", "v2v": "video-to-video"}
+
+
+def normalize(params: GenerationParams, card: ModelCard) -> NormalizedRequest:
+    """Check ``params`` against ``card`` and map every value onto what the model offers."""
+    mode = choose_mode(params, card)
+    prompt = check_prompt(params.prompt, card)
+    dims = choose_dimensions(params, card, mode)
+    seconds, seconds_entries = _seconds(params, card, mode)
+    n, n_entries = _n(params, card)
+    seed, seed_entries = _seed(params, card)
+    report = [
+        entry_for(card, "prompt", params.prompt, prompt),
+        *seconds_entries,
+        *dims.entries,
+        *n_entries,
+        *seed_entries,
+        *_input_entries(params, card),
+        *(ReportEntry(key, "passthrough", value, value, upstream=key) for key, value in params.extra.items()),
+    ]
+    return NormalizedRequest(
+        model=card.id,
+        upstream_model=card.upstream_model,
+        provider=card.provider,
+        mode=mode,
+        prompt=prompt,
+        width=dims.width,
+        height=dims.height,
+        aspect_ratio=dims.ratio,
+        resolution=dims.tier,
+        upstream_resolution=card.upstream_resolution(dims.tier),
+        seconds=seconds,
+        n=n,
+        seed=seed,
+        emulate_n=card.native_n < n,
+        passthrough=dict(params.extra),
+        report=tuple(report),
+        cost_estimate=round(card.price_for(dims.tier) * seconds * n, 6),
+    )
+
+
+def choose_mode(params: GenerationParams, card: ModelCard) -> Mode:
+    """v2v with an input video, i2v with reference images, else t2v; the card must support it."""
+    if params.input_video is not None and params.reference_images > 0:
+        raise InvalidRequest(
+            "Send either input_reference (image-to-video) or input_video (video-to-video), not both.",
+            param="input_reference",
+        )
+    mode: Mode = "v2v" if params.input_video is not None else "i2v" if params.reference_images > 0 else "t2v"
+    if mode not in card.modes:
+        supported = ", ".join(MODE_NAMES[m] for m in card.modes)
+        if mode == "t2v":
+            raise InvalidRequest(
+                f"{card.id} needs an input (it supports {supported}); send input_reference.",
+                param="input_reference",
+            )
+        param = "input_video" if mode == "v2v" else "input_reference"
+        raise UnsupportedParameter(
+            f"{card.id} does not do {MODE_NAMES[mode]} (it supports {supported}); "
+            f"drop {param} or choose another model.",
+            param=param,
+        )
+    _check_inputs(params, card)
+    return mode
+
+
+def _check_inputs(params: GenerationParams, card: ModelCard) -> None:
+    if params.reference_images > card.max_reference_images:
+        raise InvalidRequest(
+            f"{card.id} takes at most {card.max_reference_images} input_reference image(s); "
+            f"{params.reference_images} were sent.",
+            param="input_reference",
+        )
+    if params.input_video is None:
+        return
+    width, height, seconds = params.input_video
+    if width <= 0 or height <= 0 or not math.isfinite(seconds) or seconds <= 0:
+        raise InvalidRequest("input_video has no usable size or duration.", param="input_video")
+    limit = card.max_input_video_seconds
+    if limit is not None and seconds > limit:
+        raise InvalidRequest(
+            f"input_video is {seconds:g} s long; {card.id} edits videos of at most {limit:g} s. Trim it first.",
+            param="input_video",
+        )
+
+
+def _seconds(params: GenerationParams, card: ModelCard, mode: Mode) -> tuple[float, list[ReportEntry]]:
+    """Sent seconds snap to the card's grid; unsent ones follow the input video (v2v) or the default."""
+    field = params.seconds_field
+    video = params.input_video if mode == "v2v" else None
+    if params.seconds is None:
+        if video is not None:
+            return clamp_seconds(video[2], card.durations), []
+        return card.durations.default, []
+    requested = parse_seconds(params.seconds, param=field)
+    if video is not None and card.v2v_follows_input:
+        return clamp_seconds(video[2], card.durations), [ignored(field, params.seconds, KEEPS_LENGTH)]
+    seconds = snap_seconds(requested, card.durations)
+    changed = abs(seconds - requested) > 1e-9
+    rule = card.durations
+    note = (
+        f"{requested:g} s is not offered; nearest allowed is {seconds:g} s "
+        f"({rule.min:g}-{rule.max:g} s in {rule.step:g} s steps)"
+        if changed
+        else ""
+    )
+    entry = entry_for(
+        card, "seconds", params.seconds, display_seconds(seconds), changed=changed, note=note, param=field
+    )
+    return seconds, [entry]
+
+
+def _n(params: GenerationParams, card: ModelCard) -> tuple[int, list[ReportEntry]]:
+    if params.n is None:
+        return 1, []
+    n = parse_n(params.n, card)
+    upstream = card.params["n"].upstream
+    if card.native_n < n:
+        note = f"{n} parallel runs"
+        return n, [ReportEntry("n", "emulated", params.n, n, note=note, upstream=upstream)]
+    return n, [ReportEntry("n", "passthrough", params.n, n, upstream=upstream)]
+
+
+def _seed(params: GenerationParams, card: ModelCard) -> tuple[int | None, list[ReportEntry]]:
+    """A seed the model cannot take is validated, reported as ignored, and not sent."""
+    if params.seed is None:
+        return None, []
+    seed = parse_seed(params.seed)
+    if "seed" not in card.params:
+        return None, [ignored("seed", params.seed, f"{card.id} does not take a seed")]
+    return seed, [entry_for(card, "seed", params.seed, seed)]
+
+
+def _input_entries(params: GenerationParams, card: ModelCard) -> list[ReportEntry]:
+    entries: list[ReportEntry] = []
+    if params.reference_images > 0:
+        count = params.reference_images
+        entries.append(entry_for(card, "input_reference", count, count))
+    if params.input_video is not None:
+        width, height, seconds = params.input_video
+        video: dict[str, Any] = {"width": width, "height": height, "seconds": seconds}
+        entries.append(entry_for(card, "input_video", video, video))
+    return entries

@@ -1,0 +1,72 @@
+"""The one small protocol every provider implements: submit, poll, fetch the output, cancel.
+
+A provider speaks one wire format and nothing else: routing, retries, storage and billing live in
+the worker. Provider errors are ``reelay.errors.UpstreamError`` with ``retryable`` set honestly;
+anything the upstream says is mapped to that inside the adapter, nowhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from reelay.errors import UpstreamError
+
+Mode = Literal["t2v", "i2v", "v2v"]
+RunState = Literal["pending", "running", "succeeded", "failed"]
+
+
+@dataclass(frozen=True)
+class ProviderJob:
+    """One generation as a provider receives it (a job with ``n`` > 1 emulated is n of these)."""
+
+    video_id: str
+    index: int
+    model: str
+    mode: Mode
+    prompt: str
+    width: int
+    height: int
+    seconds: float
+    seed: int | None
+    audio: bool = True
+    image_path: Path | None = None
+    video_path: Path | None = None
+    n: int = 1
+    passthrough: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PollResult:
+    state: RunState
+    progress: float | None = None  # 0..1 when the provider reports it
+    error: UpstreamError | None = None
+    output_urls: tuple[str, ...] = ()  # where the finished media can be fetched (remote providers)
+    poll_after: float = 1.0  # seconds the provider asks us to wait before polling again
+
+    @property
+    def finished(self) -> bool:
+        return self.state in ("succeeded", "failed")
+
+
+class Provider(Protocol):
+    """What the worker needs from an upstream."""
+
+    name: str
+    resumable: bool  # True if ``poll`` works for an id submitted before a process restart
+
+    async def submit(self, job: ProviderJob) -> str:
+        """Start the generation and return the provider's request id. Must not wait for the result."""
+        ...
+
+    async def poll(self, upstream_id: str) -> PollResult: ...
+
+    async def fetch_output(self, upstream_id: str, result: PollResult, destination: Path) -> None:
+        """Write the finished MP4 to ``destination`` (upstream URLs are temporary: download now)."""
+        ...
+
+    async def cancel(self, upstream_id: str) -> None:
+        """Stop the generation where the upstream allows it; a no-op otherwise."""
+        ...
