@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
@@ -36,6 +38,7 @@ from reelay.jobs.worker import Worker, WorkerSettings
 from reelay.procpool import ProcessPool
 from reelay.providers.base import Provider
 from reelay.providers.local import LocalProvider
+from reelay.providers.registry import build_remote_providers
 from reelay.routing import Router
 from reelay.security.fetch import FetchPolicy
 from reelay.storage import LocalStorage, UrlSigner, load_or_create_secret
@@ -61,7 +64,9 @@ def create_app(settings: Settings | None = None, *, extra_providers: ProviderFac
         catalog = load_catalog(settings.catalog_dirs)
         pool = ProcessPool(settings.local_render_processes)
         app.state.warming = pool.warm_up()
+        http = httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=10.0), follow_redirects=True, trust_env=False)
         providers: dict[str, Provider] = {"local": LocalProvider(pool, data_dir / "work")}
+        providers.update(build_remote_providers(os.environ, http))
         if extra_providers is not None:
             providers.update(extra_providers(pool))
         router = Router(catalog, providers.keys(), demo=settings.demo)
@@ -110,6 +115,7 @@ def create_app(settings: Settings | None = None, *, extra_providers: ProviderFac
             yield
         finally:
             await worker.stop()
+            await http.aclose()
             await asyncio.to_thread(pool.shutdown)
             await store.close()
 

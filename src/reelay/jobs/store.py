@@ -66,11 +66,13 @@ class JobStore:
             session.add(row)
         return VideoJob.from_row(row)
 
-    async def get(self, video_id: str, *, owner: str | None = None, any_owner: bool = True) -> VideoJob | None:
+    async def get(
+        self, video_id: str, *, owner: str | None = None, any_owner: bool = True, include_deleted: bool = False
+    ) -> VideoJob | None:
         """The job, or None if it does not exist, was deleted, or belongs to another owner."""
         async with self._sessions() as session:
             row = await session.get(VideoRow, video_id)
-            if row is None or row.deleted:
+            if row is None or (row.deleted and not include_deleted):
                 return None
             if not any_owner and row.owner != owner:
                 return None

@@ -16,10 +16,10 @@ import random
 import shutil
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from reelay.errors import ReelayError, UpstreamError
 from reelay.jobs.models import JobStatus, VideoJob, VideoOutput
@@ -31,6 +31,12 @@ from reelay.providers.base import PollResult, Provider, ProviderJob
 from reelay.storage.base import Storage
 
 log = logging.getLogger("reelay.worker")
+
+
+class JobListener(Protocol):
+    """Told once a job has ended (completed, failed or cancelled): webhooks, metrics, logs."""
+
+    async def job_finished(self, job: VideoJob) -> None: ...
 
 
 class JobCancelled(Exception):
@@ -72,6 +78,7 @@ class Worker:
         scratch_dir: Path,
         settings: WorkerSettings,
         worker_id: str | None = None,
+        listeners: Sequence[JobListener] = (),
     ) -> None:
         self.store = store
         self.storage = storage
@@ -84,6 +91,7 @@ class Worker:
         self._tasks: list[asyncio.Task[None]] = []
         self._active: set[str] = set()
         self._retry_handles: list[asyncio.TimerHandle] = []
+        self.listeners = list(listeners)
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -146,13 +154,29 @@ class Worker:
     # -- one job ---------------------------------------------------------------------------------
 
     async def process(self, video_id: str) -> None:
+        """Run one job if we can claim it; tell the listeners if it ended here."""
+        if await self._process(video_id):
+            job = await self.store.get(video_id, include_deleted=True)
+            if job is not None and job.status.finished:
+                await self.notify(job)
+
+    async def notify(self, job: VideoJob) -> None:
+        """Tell every listener the job ended; a failing listener is logged, never fatal."""
+        for listener in self.listeners:
+            try:
+                await listener.job_finished(job)
+            except Exception:
+                log.exception("job listener failed", extra={"job_id": job.id})
+
+    async def _process(self, video_id: str) -> bool:
+        """Claim and run the job; True if this call ended it (completed, failed or cancelled)."""
         job = await self.store.claim(video_id, self.worker_id, self.settings.lease_seconds)
         if job is None:
-            return
+            return False
         log.info("job started", extra={"job_id": job.id, "provider": job.provider, "attempt": job.attempts})
         if job.cancel_requested:
             await self._end_cancelled(job)
-            return
+            return True
         runner = asyncio.create_task(self._execute(job))
         watcher = asyncio.create_task(self._watch(job, runner))
         try:
@@ -163,28 +187,29 @@ class Worker:
                 runner.cancel()
                 await self.store.release(job.id, self.worker_id)
                 raise
-            if not (watcher.done() and isinstance(watcher.exception(), LeaseLost)):
-                await self._end_cancelled(job)
-            return
+            if watcher.done() and isinstance(watcher.exception(), LeaseLost):
+                return False
+            await self._end_cancelled(job)
+            return True
         except UpstreamError as error:
-            await self._on_upstream_error(job, error)
-            return
+            return await self._on_upstream_error(job, error)
         except ReelayError as error:
-            await self.store.fail(job.id, self.worker_id, error.code, error.message)
-            return
+            return await self.store.fail(job.id, self.worker_id, error.code, error.message)
         except Exception as error:
             log.exception("job crashed", extra={"job_id": job.id})
-            await self.store.fail(
+            return await self.store.fail(
                 job.id, self.worker_id, "internal_error", f"internal error while generating: {type(error).__name__}"
             )
-            return
         finally:
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await watcher
             shutil.rmtree(self.scratch_dir / job.id, ignore_errors=True)
-        await self.store.complete(job.id, self.worker_id, outputs, retention_seconds=self.settings.retention_seconds)
+        ended = await self.store.complete(
+            job.id, self.worker_id, outputs, retention_seconds=self.settings.retention_seconds
+        )
         log.info("job completed", extra={"job_id": job.id, "outputs": len(outputs)})
+        return ended
 
     async def _watch(self, job: VideoJob, runner: asyncio.Task[list[VideoOutput]]) -> None:
         """Renew the lease and notice cancellation while the job runs."""
@@ -200,7 +225,8 @@ class Worker:
                     runner.cancel()
                     raise LeaseLost(job.id)
 
-    async def _on_upstream_error(self, job: VideoJob, error: UpstreamError) -> None:
+    async def _on_upstream_error(self, job: VideoJob, error: UpstreamError) -> bool:
+        """Retry a retryable error (False: the job goes on) or fail the job (True: it ended)."""
         if error.retryable and job.attempts < self.settings.max_attempts:
             delay = min(self.settings.backoff_cap, self.settings.backoff_base * 2 ** (job.attempts - 1))
             delay = max(delay * random.uniform(0.5, 1.5), error.retry_after or 0.0)
@@ -211,8 +237,8 @@ class Worker:
             await self.store.release(job.id, self.worker_id)
             handle = asyncio.get_running_loop().call_later(delay, self.queue.put, job.id)
             self._retry_handles.append(handle)
-            return
-        await self.store.fail(job.id, self.worker_id, error.code, error.message)
+            return False
+        return await self.store.fail(job.id, self.worker_id, error.code, error.message)
 
     async def _end_cancelled(self, job: VideoJob) -> None:
         provider = self.providers.get(job.provider)

@@ -12,12 +12,8 @@ from dataclasses import dataclass
 
 from reelay.catalog import Catalog, ModelCard
 from reelay.errors import ProviderNotConfigured
+from reelay.providers.registry import setup_hint
 
-# What an operator does to enable each provider; named in errors so users know what to do next.
-# Only providers whose adapter ships in this version may say "set KEY": anything else would mislead.
-PROVIDER_SETUP: dict[str, str] = {
-    "local": "it is built in",
-}
 NOT_YET = "no adapter for it ships in this version of Reelay yet"
 
 
@@ -41,7 +37,7 @@ class Router:
             return Route(card, card.provider, card.upstream_model)
         if self.demo and "local" in self.configured:
             return Route(card, "local", "reelay-local")
-        how = PROVIDER_SETUP.get(card.provider, NOT_YET)
+        how = setup_hint(card.provider) or NOT_YET
         raise ProviderNotConfigured(
             f"model {card.id!r} is served by the {card.provider!r} provider, which is not configured on "
             f"this server: {how} and restart, or run `reelay serve --demo` to try it with the local engine",
