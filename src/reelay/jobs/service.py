@@ -265,6 +265,7 @@ def _job_request(normalized: NormalizedRequest, inputs: dict[str, str]) -> dict[
         "upstream_model": normalized.upstream_model,
         "aspect_ratio": normalized.aspect_ratio,
         "resolution": normalized.resolution,
+        "upstream_resolution": normalized.upstream_resolution,
         "audio": True,
         "passthrough": dict(normalized.passthrough),
         "inputs": inputs,

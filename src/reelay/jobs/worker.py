@@ -312,6 +312,9 @@ class Worker:
                 video_path=video_path,
                 n=1 if request.get("emulate_n", True) else job.n,
                 passthrough=request.get("passthrough") or {},
+                operation=request.get("operation", "generate"),
+                aspect_ratio=request.get("aspect_ratio"),
+                resolution=request.get("upstream_resolution") or request.get("resolution"),
             )
             upstream_id = await provider.submit(provider_job)
             run.update(upstream_id=upstream_id, submitted_at=time.time())

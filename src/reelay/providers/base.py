@@ -15,6 +15,10 @@ from typing import Any, Literal, Protocol
 from reelay.errors import UpstreamError
 
 Mode = Literal["t2v", "i2v", "v2v"]
+# generate: text/image/video to video (POST /v1/videos); edit: change an existing video with a prompt
+# (POST /v1/videos/edits, remix, input_video); extend: continue a video from its last frame and return
+# the joined clip (POST /v1/videos/extensions; ``seconds`` is then the length of the ADDED part).
+Operation = Literal["generate", "edit", "extend"]
 RunState = Literal["pending", "running", "succeeded", "failed"]
 
 
@@ -36,6 +40,9 @@ class ProviderJob:
     video_path: Path | None = None
     n: int = 1
     passthrough: Mapping[str, Any] = field(default_factory=dict)
+    operation: Operation = "generate"
+    aspect_ratio: str | None = None  # the card's ratio label, e.g. "16:9" (for upstreams that take ratios)
+    resolution: str | None = None  # the provider's own tier name, e.g. "720p" (card tier_upstream)
 
 
 @dataclass(frozen=True)
