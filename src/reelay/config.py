@@ -40,8 +40,15 @@ class Settings(BaseSettings):
     fetch_allow_hosts: list[str] = Field(default_factory=list, description="dev allowlist for URL fetching")
     fetch_timeout: float = 30.0
     job_lease_seconds: float = 30.0
+    provider_deadline_seconds: float = Field(
+        default=3600.0, gt=0, description="a provider silent this long after submission ends the job upstream_timeout"
+    )
+    retry_backoff_seconds: float = Field(default=1.0, gt=0, description="first retry delay; doubles, jittered ±50%")
     demo: bool = Field(default=False, description="serve every catalog model from the local engine")
     catalog_dirs: list[Path] = Field(default_factory=list, description="extra model-card folders")
+    config_file: Path | None = Field(
+        default=None, description="reelay.toml: providers, aliases, priority groups, fallbacks (REELAY_CONFIG_FILE)"
+    )
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -38,8 +38,8 @@ from reelay.jobs.worker import Worker, WorkerSettings
 from reelay.procpool import ProcessPool
 from reelay.providers.base import Provider
 from reelay.providers.local import LocalProvider
-from reelay.providers.registry import build_remote_providers
-from reelay.routing import Router
+from reelay.providers.registry import InstanceSettings, build_remote_providers
+from reelay.routing import Router, load_routing_config
 from reelay.security.fetch import FetchPolicy
 from reelay.storage import LocalStorage, UrlSigner, load_or_create_secret
 
@@ -66,10 +66,23 @@ def create_app(settings: Settings | None = None, *, extra_providers: ProviderFac
         app.state.warming = pool.warm_up()
         http = httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=10.0), follow_redirects=True, trust_env=False)
         providers: dict[str, Provider] = {"local": LocalProvider(pool, data_dir / "work")}
-        providers.update(build_remote_providers(os.environ, http))
+        routing = load_routing_config(settings.config_file)
+        instances = {
+            name: InstanceSettings(
+                type=item.type or name, api_key_env=item.api_key_env, base_url=item.base_url,
+                base_url_env=item.base_url_env,
+            )
+            for name, item in routing.providers.items()
+            if name != "local"
+        }
+        remote, provider_types = build_remote_providers(os.environ, http, instances)
+        providers.update(remote)
+        provider_types["local"] = "local"
         if extra_providers is not None:
-            providers.update(extra_providers(pool))
-        router = Router(catalog, providers.keys(), demo=settings.demo)
+            extra = extra_providers(pool)
+            providers.update(extra)
+            provider_types.update({name: name for name in extra})
+        router = Router(catalog, provider_types, config=routing, demo=settings.demo)
         queue = InProcessQueue()
         worker = Worker(
             store=store,
@@ -78,10 +91,13 @@ def create_app(settings: Settings | None = None, *, extra_providers: ProviderFac
             pool=pool,
             queue=queue,
             scratch_dir=data_dir / "scratch",
+            breaker=router.breaker,
             settings=WorkerSettings(
                 concurrency=settings.workers,
                 lease_seconds=settings.job_lease_seconds,
                 retention_seconds=settings.retention_hours * 3600,
+                max_run_seconds=settings.provider_deadline_seconds,
+                backoff_base=settings.retry_backoff_seconds,
             ),
         )
         limits = InputLimits(

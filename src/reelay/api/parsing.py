@@ -24,7 +24,10 @@ from reelay.jobs.service import CreateRequest
 _SIMPLE_FIELDS = ("model", "size", "aspect_ratio", "resolution", "n", "seed")
 _REFERENCE_KEY = re.compile(r"^input_reference(\[\d*\])?$")
 # Fields Reelay itself consumes (never forwarded upstream) even though they are not generation params.
-_GATEWAY_FIELDS = frozenset({"prompt", "seconds", "duration", "input_reference", "input_video", *_SIMPLE_FIELDS})
+# ``video`` is what the SDK's edit/extend send; on create it is accepted as an alias of input_video.
+_GATEWAY_FIELDS = frozenset(
+    {"prompt", "seconds", "duration", "input_reference", "input_video", "video", *_SIMPLE_FIELDS}
+)
 
 
 async def read_json_object(request: Request) -> dict[str, Any]:
@@ -67,8 +70,9 @@ def create_request_from_json(data: dict[str, Any]) -> CreateRequest:
     request = CreateRequest(prompt=data.get("prompt"), seconds=seconds, seconds_field=seconds_field)
     _set_simple_fields(request, data)
     request.references = _json_references(data.get("input_reference"))
-    if data.get("input_video") is not None:
-        request.video = _json_video(data["input_video"])
+    video = data.get("input_video", data.get("video"))
+    if video is not None:
+        request.video = _json_video(video)
     request.extra = {k: v for k, v in data.items() if k not in _GATEWAY_FIELDS}
     return request
 
@@ -80,8 +84,10 @@ def create_request_from_form(form: FormData) -> CreateRequest:
     for key, value in form.multi_items():
         if _REFERENCE_KEY.match(key):
             references.extend(_form_reference(value))
-        elif key == "input_video":
+        elif key in ("input_video", "video"):
             video = _form_video(value)
+        elif key in ("input_video[id]", "video[id]") and isinstance(value, str):  # the SDK's {"id": …}, flattened
+            video = MediaSource(kind="video_id", value=value)
         elif isinstance(value, UploadFile):
             raise InvalidRequest(
                 f"unexpected file in field {key!r}; files go in input_reference or input_video", param=key

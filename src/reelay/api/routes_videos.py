@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
+from starlette.datastructures import FormData
 
 from reelay.api.deps import AppContext, context, principal
 from reelay.api.parsing import (
@@ -20,12 +21,13 @@ from reelay.api.schemas import (
     ReportItem,
     VideoDeleted,
     VideoEstimate,
+    VideoJobBody,
     VideoList,
     VideoObject,
 )
 from reelay.errors import InvalidRequest
 from reelay.jobs.models import VideoJob
-from reelay.jobs.service import Estimate, Principal, format_seconds
+from reelay.jobs.service import CreateRequest, Estimate, Principal, format_seconds
 
 router = APIRouter(tags=["videos"])
 
@@ -51,6 +53,18 @@ def _video_response(job: VideoJob, ctx: AppContext, request: Request, status: in
         headers["openai-poll-after-ms"] = "1000"
     body = dump(video_object(job, ctx.links, str(request.base_url)))
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _created(result: VideoJob | Estimate, ctx: AppContext, request: Request) -> JSONResponse:
+    if isinstance(result, Estimate):
+        return _estimate_response(result)
+    return _video_response(result, ctx, request, status=202)
+
+
+async def _parse_create(request: Request, ctx: AppContext) -> tuple[CreateRequest, FormData | None]:
+    """The body as a typed request, plus the form to close once the service has copied its uploads."""
+    data, form = await parse_body(request, max_part_bytes=ctx.max_part_bytes)
+    return (create_request_from_form(form) if form is not None else create_request_from_json(data)), form
 
 
 def _estimate_response(estimate: Estimate) -> JSONResponse:
@@ -86,16 +100,13 @@ def _estimate_response(estimate: Estimate) -> JSONResponse:
 async def create_video(
     request: Request, ctx: Ctx, who: Who, dry_run: Annotated[bool, Query(alias="dryRun")] = False
 ) -> JSONResponse:
-    data, form = await parse_body(request, max_part_bytes=ctx.max_part_bytes)
-    create = create_request_from_form(form) if form is not None else create_request_from_json(data)
+    create, form = await _parse_create(request, ctx)
     try:
         result = await ctx.service.create(who, create, dry_run=dry_run)
     finally:
         if form is not None:
             await form.close()
-    if isinstance(result, Estimate):
-        return _estimate_response(result)
-    return _video_response(result, ctx, request, status=202)
+    return _created(result, ctx, request)
 
 
 @router.get("/videos", response_model=VideoList, summary="List videos (cursor pagination)")
@@ -171,5 +182,48 @@ async def remix_video(video_id: VideoId, request: Request, ctx: Ctx, who: Who) -
     return _video_response(job, ctx, request, status=202)
 
 
+_VIDEO_BODY_DOC: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/VideoJobBody"}},
+            "multipart/form-data": {"schema": {"$ref": "#/components/schemas/VideoJobBody"}},
+        },
+    }
+}
+
+
+@router.post(
+    "/videos/edits", status_code=202, response_model=VideoObject, openapi_extra=_VIDEO_BODY_DOC,
+    summary="Edit a video (uploaded file, URL or {id}) as the prompt says",
+)
+async def edit_video(
+    request: Request, ctx: Ctx, who: Who, dry_run: Annotated[bool, Query(alias="dryRun")] = False
+) -> JSONResponse:
+    create, form = await _parse_create(request, ctx)
+    try:
+        result = await ctx.service.edit(who, create, dry_run=dry_run)
+    finally:
+        if form is not None:
+            await form.close()
+    return _created(result, ctx, request)
+
+
+@router.post(
+    "/videos/extensions", status_code=202, response_model=VideoObject, openapi_extra=_VIDEO_BODY_DOC,
+    summary="Extend a video from its last frame by `seconds`; the result is the joined clip",
+)
+async def extend_video(
+    request: Request, ctx: Ctx, who: Who, dry_run: Annotated[bool, Query(alias="dryRun")] = False
+) -> JSONResponse:
+    create, form = await _parse_create(request, ctx)
+    try:
+        result = await ctx.service.extend(who, create, dry_run=dry_run)
+    finally:
+        if form is not None:
+            await form.close()
+    return _created(result, ctx, request)
+
+
 # Referenced from openapi_extra; registering them here makes them appear under components/schemas.
-DOCUMENTED_BODIES = (CreateVideoBody, RemixBody)
+DOCUMENTED_BODIES = (CreateVideoBody, RemixBody, VideoJobBody)

@@ -139,6 +139,16 @@ class CreateVideoBody(BaseModel):
     input_video: Any = Field(default=None, description='video: URL, data URI, {"id": "video_…"} or a file')
 
 
+class VideoJobBody(BaseModel):
+    """``POST /v1/videos/edits`` and ``/extensions`` (JSON or multipart), as the official SDK sends them."""
+
+    model_config = ConfigDict(extra="allow")
+    prompt: str
+    video: Any = Field(description='the source: an uploaded file, {"id": "video_…"}, a URL or a data URI')
+    seconds: str | float | None = Field(default=None, description="extensions: the length of the ADDED part")
+    model: str | None = Field(default=None, description="default: the source video's model, else the local engine")
+
+
 class RemixBody(BaseModel):
     model_config = ConfigDict(extra="allow")
     prompt: str

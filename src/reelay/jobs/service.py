@@ -20,6 +20,7 @@ from reelay.jobs.models import JobStatus, NewJob, VideoJob
 from reelay.jobs.queue import JobQueue
 from reelay.jobs.store import JobStore
 from reelay.normalize import GenerationParams, NormalizedRequest, normalize
+from reelay.providers.base import Operation
 from reelay.routing import Route, Router
 from reelay.storage.base import Storage
 
@@ -96,32 +97,41 @@ class VideoService:
         *,
         dry_run: bool = False,
         remixed_from: str | None = None,
+        operation: Operation = "generate",
     ) -> VideoJob | Estimate:
         if request.model is not None and not isinstance(request.model, str):
             raise InvalidRequest("model must be a string", param="model")
+        if operation != "generate" and request.video is None:
+            raise InvalidRequest(f"video is required to {operation} a video", param="video")
         route = self.router.route(request.model or self.router.catalog.default_model)
         scratch = scratch_dir(self.scratch_base)
         try:
             references, video = await self._read_inputs(principal, request, scratch)
-            normalized = normalize(_generation_params(request, references, video), route.card)
+            if operation == "extend":
+                assert video is not None
+                plan = _plan_extension(request, video, route)
+            else:
+                normalized = normalize(_generation_params(request, references, video), route.card)
+                plan = _Plan(normalized, normalized.size, normalized.seconds, {})
             if dry_run:
-                return Estimate(route, normalized)
+                return Estimate(route, plan.normalized)
             video_id = new_video_id()
             inputs = await self._store_inputs(video_id, references, video)
+            job_request = {**_job_request(plan.normalized, inputs, route), "operation": operation, **plan.request}
             job = await self.store.create(
                 NewJob(
                     id=video_id,
                     owner=principal.owner,
                     model=route.card.id,
-                    prompt=normalized.prompt,
-                    size=normalized.size,
-                    seconds=format_seconds(normalized.seconds),
-                    n=normalized.n,
+                    prompt=plan.normalized.prompt,
+                    size=plan.size,
+                    seconds=format_seconds(plan.seconds),
+                    n=plan.normalized.n,
                     provider=route.provider,
                     executed_model=route.executed_model,
-                    request=_job_request(normalized, inputs),
-                    report=normalized.report_json(),
-                    cost_estimate=normalized.cost_estimate,
+                    request=job_request,
+                    report=plan.normalized.report_json(),
+                    cost_estimate=plan.normalized.cost_estimate,
                     remixed_from_video_id=remixed_from,
                 )
             )
@@ -129,6 +139,27 @@ class VideoService:
             shutil.rmtree(scratch, ignore_errors=True)
         self.queue.put(job.id)
         return job
+
+    async def edit(
+        self, principal: Principal, request: CreateRequest, *, dry_run: bool = False
+    ) -> VideoJob | Estimate:
+        """``POST /v1/videos/edits``: change a video (upload, URL or earlier id) as the prompt says."""
+        return await self._from_video(principal, request, "edit", dry_run)
+
+    async def extend(
+        self, principal: Principal, request: CreateRequest, *, dry_run: bool = False
+    ) -> VideoJob | Estimate:
+        """``POST /v1/videos/extensions``: continue a video from its last frame; returns the joined clip."""
+        return await self._from_video(principal, request, "extend", dry_run)
+
+    async def _from_video(
+        self, principal: Principal, request: CreateRequest, operation: Operation, dry_run: bool
+    ) -> VideoJob | Estimate:
+        if request.video is None:
+            raise InvalidRequest('video is required: an uploaded file or {"id": "video_…"}', param="video")
+        if request.model is None and request.video.kind == "video_id":
+            request.model = (await self.get(principal, request.video.value)).model
+        return await self.create(principal, request, operation=operation, dry_run=dry_run)
 
     async def _read_inputs(
         self, principal: Principal, request: CreateRequest, scratch: Path
@@ -181,7 +212,7 @@ class VideoService:
             video=MediaSource(kind="video_id", value=video_id),
             extra=dict(extra),
         )
-        job = await self.create(principal, request, remixed_from=video_id)
+        job = await self.create(principal, request, remixed_from=video_id, operation="edit")
         assert isinstance(job, VideoJob)
         return job
 
@@ -230,6 +261,43 @@ class VideoService:
         return path
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """What a create will run: the normalized request, the size and seconds the client sees, and any
+    overrides of the job request (an extension runs on the input's frame size and adds ``seconds``)."""
+
+    normalized: NormalizedRequest
+    size: str
+    seconds: float
+    request: dict[str, Any]
+
+
+MAX_EXTENDED_SECONDS = 30.0
+
+
+def _plan_extension(request: CreateRequest, video: MediaInput, route: Route) -> _Plan:
+    """Validate the ADDED seconds against the card, keep the input's shape; show the stitched total."""
+    if "v2v" not in route.card.modes:
+        raise InvalidRequest(f"model {route.card.id!r} cannot take a video, so it cannot extend one", param="model")
+    if not isinstance(request.prompt, str):
+        raise InvalidRequest("prompt is required and must be a string", param="prompt")
+    width, height = video.width // 2 * 2, video.height // 2 * 2
+    params = GenerationParams(
+        prompt=request.prompt, seconds=request.seconds, seconds_field=request.seconds_field,
+        size=request.size or f"{width}x{height}", n=request.n, seed=request.seed, extra=request.extra,
+    )
+    normalized = normalize(params, route.card)
+    input_seconds = video.seconds or 0.0
+    total = input_seconds + normalized.seconds
+    if total > MAX_EXTENDED_SECONDS:
+        raise InvalidRequest(
+            f"the extended video would be {total:.1f} s; the limit is {MAX_EXTENDED_SECONDS:.0f} s in all "
+            f"(the input is {input_seconds:.1f} s)", param="seconds",
+        )
+    overrides = {"mode": "v2v", "width": normalized.width, "height": normalized.height, "input_seconds": input_seconds}
+    return _Plan(normalized, normalized.size, total, overrides)
+
+
 def _generation_params(
     request: CreateRequest, references: list[MediaInput], video: MediaInput | None
 ) -> GenerationParams:
@@ -251,9 +319,10 @@ def _generation_params(
     )
 
 
-def _job_request(normalized: NormalizedRequest, inputs: dict[str, str]) -> dict[str, Any]:
-    """What the worker needs to run the job, as JSON."""
+def _job_request(normalized: NormalizedRequest, inputs: dict[str, str], route: Route) -> dict[str, Any]:
+    """What the worker needs to run the job, as JSON (targets: the providers to try, in order)."""
     return {
+        "targets": [{"provider": t.provider, "model": t.model} for t in route.targets],
         "mode": normalized.mode,
         "prompt": normalized.prompt,
         "width": normalized.width,

@@ -206,6 +206,10 @@ class JobStore:
     async def set_progress(self, video_id: str, worker: str, progress: int) -> bool:
         return await self._update(video_id, worker, progress=max(0, min(99, progress)))
 
+    async def set_route(self, video_id: str, worker: str, provider: str, executed_model: str) -> bool:
+        """The job fell back to another provider: say who really serves it."""
+        return await self._update(video_id, worker, provider=provider, executed_model=executed_model)
+
     async def record_runs(self, video_id: str, worker: str, runs: Sequence[dict[str, Any]]) -> bool:
         """Persist per-run upstream state (request ids first of all) before doing anything else."""
         return await self._update(video_id, worker, runs=[dict(r) for r in runs])

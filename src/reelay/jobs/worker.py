@@ -16,18 +16,19 @@ import random
 import shutil
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from reelay.errors import ReelayError, UpstreamError
+from reelay.errors import AllProvidersExhausted, ReelayError, UpstreamError, UpstreamTimeout
 from reelay.jobs.models import JobStatus, VideoJob, VideoOutput
 from reelay.jobs.postprocess import postprocess_video
 from reelay.jobs.queue import JobQueue
 from reelay.jobs.store import JobStore
 from reelay.procpool import ProcessPool
 from reelay.providers.base import PollResult, Provider, ProviderJob
+from reelay.routing.breaker import CircuitBreaker
 from reelay.storage.base import Storage
 
 log = logging.getLogger("reelay.worker")
@@ -60,6 +61,11 @@ class WorkerSettings:
     max_run_seconds: float = 3600.0  # a provider silent past this ends the job upstream_timeout
 
 
+def counts_against_provider(error: UpstreamError) -> bool:
+    """Failures that say something about the provider's health (not about the request)."""
+    return error.retryable or error.code == "upstream_auth_failed"
+
+
 def output_keys(video_id: str, index: int) -> tuple[str, str, str]:
     """Storage keys of one output: the MP4, its poster and its spritesheet."""
     base = f"videos/{video_id}/{index}"
@@ -79,6 +85,7 @@ class Worker:
         settings: WorkerSettings,
         worker_id: str | None = None,
         listeners: Sequence[JobListener] = (),
+        breaker: CircuitBreaker | None = None,
     ) -> None:
         self.store = store
         self.storage = storage
@@ -92,6 +99,7 @@ class Worker:
         self._active: set[str] = set()
         self._retry_handles: list[asyncio.TimerHandle] = []
         self.listeners = list(listeners)
+        self.breaker = breaker or CircuitBreaker()
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -228,8 +236,7 @@ class Worker:
     async def _on_upstream_error(self, job: VideoJob, error: UpstreamError) -> bool:
         """Retry a retryable error (False: the job goes on) or fail the job (True: it ended)."""
         if error.retryable and job.attempts < self.settings.max_attempts:
-            delay = min(self.settings.backoff_cap, self.settings.backoff_base * 2 ** (job.attempts - 1))
-            delay = max(delay * random.uniform(0.5, 1.5), error.retry_after or 0.0)
+            delay = self._backoff(job.attempts, error.retry_after)
             log.warning(
                 "retrying job",
                 extra={"job_id": job.id, "attempt": job.attempts, "delay": delay, "code": error.code},
@@ -253,11 +260,6 @@ class Worker:
     # -- the runs of a job -----------------------------------------------------------------------
 
     async def _execute(self, job: VideoJob) -> list[VideoOutput]:
-        provider = self.providers.get(job.provider)
-        if provider is None:
-            raise UpstreamError(
-                f"provider {job.provider!r} is not configured on this worker", retryable=True, code="no_provider"
-            )
         request = job.request
         count = job.n if request.get("emulate_n", True) else 1
         runs = job.runs or [{"index": i} for i in range(count)]
@@ -265,8 +267,29 @@ class Worker:
         lock = asyncio.Lock()
         progress: dict[int, float] = {}
 
+        def provider_job(index: int, model: str) -> ProviderJob:
+            return ProviderJob(
+                video_id=job.id,
+                index=index,
+                model=model,
+                mode=request["mode"],
+                prompt=request["prompt"],
+                width=int(request["width"]),
+                height=int(request["height"]),
+                seconds=float(request["seconds"]),
+                seed=request.get("seed"),
+                audio=bool(request.get("audio", True)),
+                image_path=image_path,
+                video_path=video_path,
+                n=1 if request.get("emulate_n", True) else job.n,
+                passthrough=request.get("passthrough") or {},
+                operation=request.get("operation", "generate"),
+                aspect_ratio=request.get("aspect_ratio"),
+                resolution=request.get("upstream_resolution") or request.get("resolution"),
+            )
+
         async def run_one(run: dict[str, Any]) -> list[VideoOutput]:
-            return await self._run(job, provider, run, runs, lock, progress, image_path, video_path)
+            return await self._run(job, run, runs, lock, progress, provider_job)
 
         results = await asyncio.gather(*(run_one(run) for run in runs))
         outputs = [o for result in results for o in result]
@@ -283,44 +306,27 @@ class Worker:
     async def _run(
         self,
         job: VideoJob,
-        provider: Provider,
         run: dict[str, Any],
         runs: list[dict[str, Any]],
         lock: asyncio.Lock,
         progress: dict[int, float],
-        image_path: Path | None,
-        video_path: Path | None,
+        provider_job: Callable[[int, str], ProviderJob],
     ) -> list[VideoOutput]:
         index = int(run["index"])
         if run.get("outputs"):
             return [VideoOutput(**o) for o in run["outputs"]]
+        name = run.get("provider") or job.provider
+        provider = self.providers.get(name)
         upstream_id = run.get("upstream_id")
-        if upstream_id is None or not provider.resumable:
-            request = job.request
-            provider_job = ProviderJob(
-                video_id=job.id,
-                index=index,
-                model=job.executed_model,
-                mode=request["mode"],
-                prompt=request["prompt"],
-                width=int(request["width"]),
-                height=int(request["height"]),
-                seconds=float(request["seconds"]),
-                seed=request.get("seed"),
-                audio=bool(request.get("audio", True)),
-                image_path=image_path,
-                video_path=video_path,
-                n=1 if request.get("emulate_n", True) else job.n,
-                passthrough=request.get("passthrough") or {},
-                operation=request.get("operation", "generate"),
-                aspect_ratio=request.get("aspect_ratio"),
-                resolution=request.get("upstream_resolution") or request.get("resolution"),
-            )
-            upstream_id = await provider.submit(provider_job)
-            run.update(upstream_id=upstream_id, submitted_at=time.time())
+        if upstream_id is None or provider is None or not provider.resumable:
+            name, model, upstream_id = await self._submit(job, index, provider_job)
+            provider = self.providers[name]
+            run.update(upstream_id=upstream_id, provider=name, model=model, submitted_at=time.time())
             async with lock:  # the request id is durable before we wait for anything
                 await self.store.record_runs(job.id, self.worker_id, runs)
-        result = await self._wait(job, provider, upstream_id, index, runs, progress)
+                if name != job.provider:
+                    await self.store.set_route(job.id, self.worker_id, name, model)
+        result = await self._wait(job, provider, run, runs, progress)
         if result.state == "failed":
             run.pop("upstream_id", None)  # a failed generation is submitted afresh on retry
             async with lock:
@@ -333,19 +339,77 @@ class Worker:
             await self.store.record_runs(job.id, self.worker_id, runs)
         return outputs
 
+    async def _submit(
+        self, job: VideoJob, index: int, provider_job: Callable[[int, str], ProviderJob]
+    ) -> tuple[str, str, str]:
+        """Submit to the first target that takes it: (provider name, model, upstream id).
+
+        Targets whose circuit is open are skipped unless they are the last hope. A content-policy
+        refusal is final: another provider is not asked to generate what one refused.
+        """
+        targets = job.request.get("targets") or [{"provider": job.provider, "model": job.executed_model}]
+        failures: list[UpstreamError] = []
+        reasons: list[str] = []
+        for position, target in enumerate(targets):
+            name, model = str(target["provider"]), str(target["model"])
+            provider = self.providers.get(name)
+            if provider is None:
+                reasons.append(f"{name}: not configured on this worker")
+                continue
+            if not self.breaker.allow(name) and position < len(targets) - 1:
+                reasons.append(f"{name}: taken out of the pool after repeated failures")
+                continue
+            try:
+                upstream_id = await provider.submit(provider_job(index, model))
+            except UpstreamError as error:
+                if counts_against_provider(error):
+                    self.breaker.record_failure(name)
+                if error.code == "content_policy_violation":
+                    raise
+                log.warning("submit failed", extra={"job_id": job.id, "provider": name, "code": error.code})
+                failures.append(error)
+                reasons.append(f"{name}: {error.message}")
+                continue
+            self.breaker.record_success(name)
+            return name, model, upstream_id
+        if len(failures) == 1 and len(targets) == 1:
+            raise failures[0]
+        raise AllProvidersExhausted(
+            "no provider could take the job: " + "; ".join(reasons),
+            retryable=any(f.retryable for f in failures) or not failures,
+        )
+
     async def _wait(
         self,
         job: VideoJob,
         provider: Provider,
-        upstream_id: str,
-        index: int,
+        run: dict[str, Any],
         runs: list[dict[str, Any]],
         progress: dict[int, float],
     ) -> PollResult:
-        deadline = time.monotonic() + self.settings.max_run_seconds
+        """Poll at the provider's pace; back off on transient errors; give up at the deadline.
+
+        The deadline counts from the run's submission time (stored), so it survives restarts: a
+        provider that went silent ends the job ``upstream_timeout`` instead of leaving it running.
+        """
+        index, upstream_id = int(run["index"]), str(run["upstream_id"])
+        deadline = float(run.get("submitted_at") or time.time()) + self.settings.max_run_seconds
         last_write = 0.0
+        errors_in_a_row = 0
         while True:
-            result = await provider.poll(upstream_id)
+            try:
+                result = await provider.poll(upstream_id)
+                errors_in_a_row = 0
+            except UpstreamError as error:
+                if not error.retryable:
+                    raise
+                errors_in_a_row += 1
+                delay = self._backoff(errors_in_a_row, error.retry_after)
+                log.warning("poll failed", extra={"job_id": job.id, "code": error.code, "delay": delay})
+                if time.time() + delay > deadline:
+                    raise self._timed_out(provider, upstream_id) from error
+                await asyncio.sleep(delay)
+                continue
             if result.finished:
                 progress[index] = 1.0
                 return result
@@ -355,14 +419,23 @@ class Worker:
                     last_write = time.monotonic()
                     overall = sum(progress.values()) / max(1, len(runs))
                     await self.store.set_progress(job.id, self.worker_id, int(overall * 95))
-            if time.monotonic() > deadline:
+            if time.time() > deadline:
                 with contextlib.suppress(Exception):
                     await provider.cancel(upstream_id)
-                raise UpstreamError(
-                    f"the provider did not finish within {self.settings.max_run_seconds:.0f} s",
-                    code="upstream_timeout",
-                )
+                raise self._timed_out(provider, upstream_id)
             await asyncio.sleep(result.poll_after)
+
+    def _backoff(self, attempt: int, retry_after: float | None) -> float:
+        """Jittered exponential backoff (±50 %), never sooner than the provider's Retry-After."""
+        delay = min(self.settings.backoff_cap, self.settings.backoff_base * 2.0 ** (attempt - 1))
+        return max(delay * random.uniform(0.5, 1.5), retry_after or 0.0)
+
+    def _timed_out(self, provider: Provider, upstream_id: str) -> UpstreamTimeout:
+        return UpstreamTimeout(
+            f"{provider.name} did not finish request {upstream_id} within {self.settings.max_run_seconds:.0f} s; "
+            "the job was stopped",
+            retryable=False,
+        )
 
     async def _collect(
         self, job: VideoJob, provider: Provider, upstream_id: str, result: PollResult, index: int

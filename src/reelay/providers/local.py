@@ -64,7 +64,7 @@ class LocalProvider:
         seed = job.seed if job.seed is not None else 0
         future = self._pool.submit(
             render_job,
-            mode=job.mode,
+            mode="extend" if job.operation == "extend" else job.mode,
             prompt=job.prompt,
             width=width,
             height=height,

@@ -68,14 +68,41 @@ def _importable(spec: ProviderSpec) -> bool:
     return True
 
 
-def build_remote_providers(env: Mapping[str, str], client: httpx.AsyncClient) -> dict[str, Provider]:
-    """Instances of every provider whose key is set in ``env`` and whose adapter ships."""
+@dataclass(frozen=True)
+class InstanceSettings:
+    """One configured provider instance (from reelay.toml): its type and where its key lives."""
+
+    type: str
+    api_key_env: str | None = None
+    base_url: str | None = None
+    base_url_env: str | None = None
+
+
+def build_remote_providers(
+    env: Mapping[str, str],
+    client: httpx.AsyncClient,
+    instances: Mapping[str, InstanceSettings] | None = None,
+) -> tuple[dict[str, Provider], dict[str, str]]:
+    """Provider instances by name, and each name's adapter type.
+
+    Every adapter whose key variable is set in ``env`` is enabled under its own type name; each
+    configured instance (which may reuse a type under another name, e.g. a second account) is added
+    when its key variable is set. Instances whose key is missing are skipped: routes to them fall
+    through to the next target.
+    """
+    wanted: dict[str, InstanceSettings] = {spec.name: InstanceSettings(type=spec.name) for spec in SPECS}
+    wanted.update(instances or {})
     providers: dict[str, Provider] = {}
-    for spec in SPECS:
-        key = env.get(spec.key_env)
-        base_url = env.get(spec.base_url_env) or spec.default_base_url
+    types: dict[str, str] = {}
+    for name, instance in wanted.items():
+        spec = SPECS_BY_NAME.get(instance.type)
+        if spec is None:
+            raise ValueError(f"provider {name!r} has unknown type {instance.type!r}; known: {sorted(SPECS_BY_NAME)}")
+        key = env.get(instance.api_key_env or spec.key_env)
+        base_url = instance.base_url or env.get(instance.base_url_env or spec.base_url_env) or spec.default_base_url
         if not key or not base_url or not _importable(spec):
             continue
         cls = getattr(importlib.import_module(spec.module), spec.class_name)
-        providers[spec.name] = cls(api_key=key, base_url=base_url.rstrip("/"), client=client)
-    return providers
+        providers[name] = cls(api_key=key, base_url=base_url.rstrip("/"), client=client)
+        types[name] = spec.name
+    return providers, types

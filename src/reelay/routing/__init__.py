@@ -1,5 +1,7 @@
-"""Which provider serves a model."""
+"""Which provider serves a model: aliases, forcing, priority groups, weights, fallbacks, breakers."""
 
-from reelay.routing.router import NOT_YET, Route, Router
+from reelay.routing.breaker import CircuitBreaker
+from reelay.routing.config import RoutingConfig, load_routing_config
+from reelay.routing.router import NOT_YET, Route, Router, Target
 
-__all__ = ["NOT_YET", "Route", "Router"]
+__all__ = ["NOT_YET", "CircuitBreaker", "Route", "Router", "RoutingConfig", "Target", "load_routing_config"]

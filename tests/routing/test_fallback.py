@@ -1,0 +1,137 @@
+"""Fallback, circuit breaking, poll backoff and the silence deadline, through the real app and worker."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from reelay.api.app import create_app
+from reelay.config import Settings
+from reelay.errors import UpstreamError
+from reelay.procpool import ProcessPool
+from tests.media_helpers import make_video
+from tests.scripted_provider import ScriptedProvider
+
+ROUTES = """
+[models."grok-imagine-video"]
+routes = [[{ provider = "first" }], [{ provider = "second" }]]
+[models."grok-imagine-video-1.5"]
+routes = [[{ provider = "solo" }]]
+[circuit_breaker]
+failure_threshold = 2
+cooldown_seconds = 600
+"""
+
+
+def unavailable() -> UpstreamError:
+    return UpstreamError("first answered HTTP 503", retryable=True, code="upstream_unavailable")
+
+
+@pytest.fixture(scope="module")
+def video(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_video(tmp_path_factory.mktemp("scripted") / "out.mp4", seconds=1.0, width=320, height=240)
+
+
+def app_with(tmp_path: Path, providers: dict[str, ScriptedProvider], **settings: Any) -> TestClient:
+    config = tmp_path / "reelay.toml"
+    config.write_text(ROUTES)
+
+    def factory(_pool: ProcessPool) -> dict[str, ScriptedProvider]:
+        return providers
+
+    app = create_app(
+        Settings(data_dir=tmp_path / "data", config_file=config, local_render_processes=1,
+                 retry_backoff_seconds=0.05, **settings),
+        extra_providers=factory,  # type: ignore[arg-type]
+    )
+    return TestClient(app, raise_server_exceptions=False)
+
+
+def finish(client: TestClient, video_id: str, timeout: float = 30) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body: dict[str, Any] = client.get(f"/v1/videos/{video_id}").json()
+        if body["status"] in ("completed", "failed", "cancelled"):
+            return body
+        time.sleep(0.05)
+    raise AssertionError(f"{video_id} did not finish")
+
+
+def create(client: TestClient, model: str = "grok-imagine-video") -> str:
+    response = client.post("/v1/videos", json={"model": model, "prompt": "a fox", "seconds": 2})
+    assert response.status_code == 202, response.text
+    return str(response.json()["id"])
+
+
+def test_falls_back_when_submission_fails_and_breaks_the_circuit(tmp_path: Path, video: Path) -> None:
+    first = ScriptedProvider("first", video, always_fail_submit=unavailable())
+    second = ScriptedProvider("second", video)
+    with app_with(tmp_path, {"first": first, "second": second}) as client:
+        for _ in range(2):
+            done = finish(client, create(client))
+            assert done["status"] == "completed", done
+            assert done["metadata"]["provider"] == "second"
+            assert done["metadata"]["executed_model"] == "grok-imagine-video"
+        assert first.submit_attempts == 2
+        # Two failures opened first's circuit: the next jobs go straight to second.
+        for _ in range(3):
+            assert finish(client, create(client))["metadata"]["provider"] == "second"
+        assert first.submit_attempts == 2
+        assert len(second.submissions) == 5
+
+
+def test_every_target_failing_is_all_providers_exhausted(tmp_path: Path, video: Path) -> None:
+    rejected = UpstreamError("bad request", retryable=False, code="upstream_rejected")
+    first = ScriptedProvider("first", video, always_fail_submit=rejected)
+    second = ScriptedProvider("second", video, always_fail_submit=rejected)
+    with app_with(tmp_path, {"first": first, "second": second}) as client:
+        done = finish(client, create(client))
+    assert done["status"] == "failed" and done["error"]["code"] == "all_providers_exhausted"
+    assert "first" in done["error"]["message"] and "second" in done["error"]["message"]
+
+
+def test_a_single_target_keeps_the_providers_own_error(tmp_path: Path, video: Path) -> None:
+    auth = UpstreamError("solo answered HTTP 401; check the provider's API key", code="upstream_auth_failed")
+    solo = ScriptedProvider("solo", video, always_fail_submit=auth)
+    with app_with(tmp_path, {"solo": solo}) as client:
+        done = finish(client, create(client, "grok-imagine-video-1.5"))
+    assert done["status"] == "failed" and done["error"]["code"] == "upstream_auth_failed"
+
+
+def test_a_content_policy_refusal_is_not_sent_elsewhere(tmp_path: Path, video: Path) -> None:
+    refusal = UpstreamError("refused by moderation", code="content_policy_violation")
+    first = ScriptedProvider("first", video, always_fail_submit=refusal)
+    second = ScriptedProvider("second", video)
+    with app_with(tmp_path, {"first": first, "second": second}) as client:
+        done = finish(client, create(client))
+    assert done["error"]["code"] == "content_policy_violation"
+    assert second.submissions == []
+
+
+def test_transient_poll_errors_back_off_without_resubmitting(tmp_path: Path, video: Path) -> None:
+    limited = UpstreamError("429", retryable=True, code="upstream_rate_limited", retry_after=0.1)
+    solo = ScriptedProvider("solo", video, poll_errors=[limited, unavailable(), limited])
+    with app_with(tmp_path, {"solo": solo}) as client:
+        done = finish(client, create(client, "grok-imagine-video-1.5"))
+    assert done["status"] == "completed", done
+    assert len(solo.submissions) == 1
+
+
+def test_a_silent_provider_ends_upstream_timeout(tmp_path: Path, video: Path) -> None:
+    solo = ScriptedProvider("solo", video, silent=True)
+    with app_with(tmp_path, {"solo": solo}, provider_deadline_seconds=1.0) as client:
+        done = finish(client, create(client, "grok-imagine-video-1.5"))
+    assert done["status"] == "failed" and done["error"]["code"] == "upstream_timeout"
+    assert solo.cancelled == ["solo_1"]
+
+
+def test_the_provider_header_names_who_serves(tmp_path: Path, video: Path) -> None:
+    solo = ScriptedProvider("solo", video)
+    with app_with(tmp_path, {"solo": solo}) as client:
+        response = client.post("/v1/videos", json={"model": "grok-imagine-video-1.5", "prompt": "a", "seconds": 1})
+        assert response.headers["X-Reelay-Provider"] == "solo"
+        assert client.get(f"/v1/videos/{response.json()['id']}").headers["X-Reelay-Provider"] == "solo"

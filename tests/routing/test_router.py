@@ -1,0 +1,127 @@
+"""Routing: aliases, provider/model forcing, priority groups, weights, breakers, demo, hints."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from reelay.catalog import load_catalog
+from reelay.errors import ModelNotFound, ProviderNotConfigured
+from reelay.routing import CircuitBreaker, Router, RoutingConfig, load_routing_config
+
+CATALOG = load_catalog()
+
+
+def config(**data: object) -> RoutingConfig:
+    return RoutingConfig.model_validate(data)
+
+
+def test_default_route_is_the_cards_provider() -> None:
+    router = Router(CATALOG, {"local": "local", "xai": "xai"})
+    route = router.route("grok-imagine-video")
+    assert [(t.provider, t.model) for t in route.targets] == [("xai", "grok-imagine-video")]
+    assert router.route("reelay-local").provider == "local"
+
+
+def test_card_aliases_and_config_aliases() -> None:
+    router = Router(CATALOG, {"local": "local"}, config=config(aliases={"quick": "reelay-local"}))
+    assert router.route("quick").card.id == "reelay-local"
+    assert router.route("local").card.id == "reelay-local"  # the card's own alias
+
+
+def test_unconfigured_provider_says_what_to_do() -> None:
+    with pytest.raises(ProviderNotConfigured) as caught:
+        Router(CATALOG, {"local": "local"}).route("grok-imagine-video")
+    assert caught.value.param == "model" and "--demo" in caught.value.message
+
+
+def test_demo_serves_unconfigured_models_locally() -> None:
+    route = Router(CATALOG, {"local": "local"}, demo=True).route("grok-imagine-video")
+    assert route.card.id == "grok-imagine-video" and (route.provider, route.executed_model) == ("local", "reelay-local")
+
+
+def test_provider_slash_model_forces_one_provider() -> None:
+    router = Router(CATALOG, {"local": "local", "xai": "xai", "xai-eu": "xai"})
+    route = router.route("xai-eu/grok-imagine-video")
+    assert route.forced and [t.provider for t in route.targets] == ["xai-eu"]
+    assert router.route("local/grok-imagine-video").targets[0].model == "reelay-local"
+    with pytest.raises(ModelNotFound):
+        router.route("nobody/grok-imagine-video")
+    with pytest.raises(ModelNotFound):
+        router.route("xai/no-such-model")
+
+
+def test_every_instance_of_the_type_serves_by_default() -> None:
+    router = Router(CATALOG, {"local": "local", "xai": "xai", "xai-eu": "xai"})
+    assert {t.provider for t in router.route("grok-imagine-video").targets} == {"xai", "xai-eu"}
+
+
+def test_priority_groups_in_order_with_weights_inside() -> None:
+    routes = config(models={"grok-imagine-video": {"routes": [
+        [{"provider": "a", "weight": 3}, {"provider": "b", "weight": 1}],
+        [{"provider": "local"}],
+    ]}})
+    router = Router(CATALOG, {"a": "xai", "b": "xai", "local": "local"}, config=routes, rng=random.Random(7))
+    firsts = Counter(router.route("grok-imagine-video").targets[0].provider for _ in range(2000))
+    assert set(firsts) == {"a", "b"}
+    assert 0.70 < firsts["a"] / 2000 < 0.80  # 3:1
+    assert router.route("grok-imagine-video").targets[-1].provider == "local"  # the fallback group last
+
+
+def test_unconfigured_targets_are_dropped() -> None:
+    routes = config(models={"grok-imagine-video": {"routes": [[{"provider": "xai"}], [{"provider": "local"}]]}})
+    route = Router(CATALOG, {"local": "local"}, config=routes).route("grok-imagine-video")
+    assert [t.provider for t in route.targets] == ["local"]
+
+
+def test_open_circuits_go_to_the_back() -> None:
+    clock = [0.0]
+    breaker = CircuitBreaker(failure_threshold=2, cooldown_seconds=10, clock=lambda: clock[0])
+    routes = config(models={"grok-imagine-video": {"routes": [[{"provider": "a"}], [{"provider": "b"}]]}})
+    router = Router(CATALOG, {"a": "xai", "b": "xai"}, config=routes, breaker=breaker)
+    breaker.record_failure("a")
+    assert router.route("grok-imagine-video").provider == "a"  # one failure: still closed
+    breaker.record_failure("a")
+    assert [t.provider for t in router.route("grok-imagine-video").targets] == ["b", "a"]
+    clock[0] = 11  # cooldown over: half-open, back in front
+    assert router.route("grok-imagine-video").provider == "a"
+
+
+def test_breaker_half_open_lets_one_trial_through() -> None:
+    clock = [0.0]
+    breaker = CircuitBreaker(failure_threshold=1, cooldown_seconds=5, clock=lambda: clock[0])
+    breaker.record_failure("p")
+    assert breaker.status("p") == "open" and not breaker.allow("p")
+    clock[0] = 6
+    assert breaker.allow("p") and not breaker.allow("p")  # one trial at a time
+    breaker.record_failure("p")
+    assert breaker.status("p") == "open"  # the failed trial re-opens it
+    clock[0] = 12
+    assert breaker.allow("p")
+    breaker.record_success("p")
+    assert breaker.status("p") == "closed" and breaker.allow("p")
+
+
+def test_config_file_round_trip_and_errors(tmp_path: Path) -> None:
+    good = tmp_path / "reelay.toml"
+    good.write_text(
+        '[providers.xai]\napi_key_env = "XAI_API_KEY"\n'
+        '[providers.xai-eu]\ntype = "xai"\napi_key_env = "XAI_EU_KEY"\n'
+        '[aliases]\ngrok = "grok-imagine-video"\n'
+        '[models."grok-imagine-video"]\nroutes = [[{ provider = "xai", weight = 3 }, { provider = "xai-eu" }],'
+        ' [{ provider = "local" }]]\n'
+        "[circuit_breaker]\nfailure_threshold = 3\ncooldown_seconds = 60\n"
+    )
+    loaded = load_routing_config(good)
+    assert loaded.providers["xai-eu"].type == "xai" and loaded.circuit_breaker.failure_threshold == 3
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[providers.xai]\napi_key_env = "K"\n[models.m]\nroutes = [[{ provider = "nope" }]]\n')
+    with pytest.raises(ValueError, match="nope"):
+        load_routing_config(bad)
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[providers\n")
+    with pytest.raises(ValueError, match=r"broken\.toml"):
+        load_routing_config(broken)
