@@ -135,3 +135,17 @@ def test_the_provider_header_names_who_serves(tmp_path: Path, video: Path) -> No
         response = client.post("/v1/videos", json={"model": "grok-imagine-video-1.5", "prompt": "a", "seconds": 1})
         assert response.headers["X-Reelay-Provider"] == "solo"
         assert client.get(f"/v1/videos/{response.json()['id']}").headers["X-Reelay-Provider"] == "solo"
+
+
+def test_demo_mode_serves_catalog_models_locally_and_says_so(tmp_path: Path) -> None:
+    app = create_app(Settings(data_dir=tmp_path / "demo", demo=True, local_render_processes=1))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.post(
+            "/v1/videos", json={"model": "grok-imagine-video", "prompt": "demo", "aspect_ratio": "16:9", "seconds": 1}
+        )
+        assert response.status_code == 202, response.text
+        assert response.json()["size"] == "1365x768"  # the card's size: the normalization is the real one
+        done = finish(client, response.json()["id"], timeout=60)
+    assert done["status"] == "completed", done
+    assert done["metadata"]["provider"] == "local" and done["metadata"]["executed_model"] == "reelay-local"
+    assert done["output"]["size"] == "1280x720"  # what the local engine really rendered (fitted to 720p)

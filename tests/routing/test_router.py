@@ -125,3 +125,15 @@ def test_config_file_round_trip_and_errors(tmp_path: Path) -> None:
     broken.write_text("[providers\n")
     with pytest.raises(ValueError, match=r"broken\.toml"):
         load_routing_config(broken)
+
+
+def test_the_shipped_example_config_is_valid_against_the_catalog() -> None:
+    example = Path(__file__).resolve().parents[2] / "reelay.example.toml"
+    loaded = load_routing_config(example)
+    for alias, target in loaded.aliases.items():
+        assert CATALOG.get(target).id == target, alias
+    for model in loaded.models:
+        assert CATALOG.get(model).id == model
+    router = Router(CATALOG, {"local": "local", "xai": "xai", "xai-backup": "xai"}, config=loaded)
+    assert {t.provider for t in router.route("grok").targets} == {"xai", "xai-backup", "local"}
+    assert router.route("grok").targets[-1].provider == "local"

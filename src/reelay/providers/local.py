@@ -26,7 +26,13 @@ def fit_to_engine(width: int, height: int) -> tuple[int, int]:
     """Scale (width, height) down into the engine's 1280x720 / 720x1280 bounds; even numbers."""
     long_side, short_side = max(width, height), min(width, height)
     scale = min(1.0, MAX_LONG_SIDE / long_side, MAX_SHORT_SIDE / short_side)
-    return max(64, int(width * scale) // 2 * 2), max(64, int(height * scale) // 2 * 2)
+
+    def even(value: float, limit: int) -> int:
+        return max(64, min(limit, round(value / 2) * 2))
+
+    if width >= height:
+        return even(width * scale, MAX_LONG_SIDE), even(height * scale, MAX_SHORT_SIDE)
+    return even(width * scale, MAX_SHORT_SIDE), even(height * scale, MAX_LONG_SIDE)
 
 
 @dataclass
