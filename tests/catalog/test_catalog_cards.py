@@ -49,6 +49,7 @@ def test_shipped_models() -> None:
         "grok-imagine-video",
         "grok-imagine-video-1.5",
         "reelay-local",
+        "wan2.2-t2v",
     ]
     assert CATALOG.default_model == "reelay-local"
 

@@ -97,7 +97,7 @@ def test_extra_dir_adds_and_overrides(tmp_path: Path) -> None:
     catalog = load_catalog([tmp_path])
     assert catalog.get("local").price_per_second == 0.01
     assert catalog.get("mine").id == "my-grok"
-    assert len(catalog.cards()) == 4
+    assert len(catalog.cards()) == len(load_catalog().cards()) + 1  # my-grok added, local replaced
 
 
 def test_missing_extra_dir_is_an_error(tmp_path: Path) -> None:
