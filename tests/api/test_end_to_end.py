@@ -176,3 +176,17 @@ def test_models_lists_the_catalog_with_capabilities(client: httpx.Client) -> Non
     assert models["reelay-local"]["available"] is True and models["reelay-local"]["kind"] == "procedural"
     assert models["grok-imagine-video"]["available"] is False
     assert "1K" in str(models["grok-imagine-video"]["capabilities"])
+
+
+def test_a_video_file_under_input_reference_is_video_to_video(client: httpx.Client, media_dir: Path) -> None:
+    """vLLM-Omni's multipart form puts the v2v input under input_reference; Reelay accepts it too."""
+    with open(media_dir / "input.mp4", "rb") as handle:
+        created = client.post(
+            "/v1/videos",
+            data={"prompt": "make it black and white"},
+            files={"input_reference": ("input.mp4", handle, "video/mp4")},
+        )
+    assert created.status_code == 202, created.text
+    done = wait_until_finished(client, created.json()["id"])
+    assert done["status"] == "completed", done
+    assert (done["size"], done["seconds"]) == ("320x240", "2")  # the input video's shape and length

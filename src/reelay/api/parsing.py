@@ -4,7 +4,8 @@ Parsed once here, at the edge. Accepted shapes (the gateway contract plus the of
 - JSON: ``input_reference`` as ``{"image_url": "https://…"|"data:…"}``, ``{"image_url": {"url": …}}``,
   a bare URL string, or an array of those; ``input_video`` as a URL string or ``{"url"|"video_url"|"id": …}``.
 - multipart: files or URL strings under ``input_reference``, ``input_reference[]``, ``input_reference[N]``;
-  ``input_video`` as a file or a URL string. The official ``openai`` SDK sends multipart even without files.
+  ``input_video`` as a file or a URL string. A ``video/*`` file under ``input_reference`` is the input
+  video (vLLM-Omni's form for video-to-video). The official ``openai`` SDK sends multipart even without files.
 - ``seconds`` or its alias ``duration``; every other unknown field is passed through to the provider.
 """
 
@@ -82,7 +83,9 @@ def create_request_from_form(form: FormData) -> CreateRequest:
     references: list[MediaSource] = []
     video: MediaSource | None = None
     for key, value in form.multi_items():
-        if _REFERENCE_KEY.match(key):
+        if _REFERENCE_KEY.match(key) and _is_video_upload(value):
+            video = _form_video(value)  # vLLM-Omni clients send the v2v input under input_reference
+        elif _REFERENCE_KEY.match(key):
             references.extend(_form_reference(value))
         elif key in ("input_video", "video"):
             video = _form_video(value)
@@ -192,6 +195,10 @@ def _form_video(value: str | UploadFile) -> MediaSource:
     if isinstance(value, UploadFile):
         return _upload(value)
     return _json_video(_maybe_json(value))
+
+
+def _is_video_upload(value: str | UploadFile) -> bool:
+    return isinstance(value, UploadFile) and (value.content_type or "").startswith("video/")
 
 
 def _upload(upload: UploadFile) -> MediaSource:
