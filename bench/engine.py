@@ -65,6 +65,7 @@ def main() -> int:
         render(RenderSpec("t2v", "a neon city street in the rain", W, H, SECONDS, seed=1), source)
         t2v = RenderSpec("t2v", "snow falling over a quiet forest at night", W, H, SECONDS, seed=3)
         i2v = RenderSpec("i2v", "a calm lake", W, H, SECONDS, seed=3, image_path=image)
+        extend = RenderSpec("extend", "the camera drifts on", W, H, SECONDS, seed=3, video_path=source)
 
         def v2v(prompt: str) -> RenderSpec:
             return RenderSpec("v2v", prompt, W, H, SECONDS, video_path=source)
@@ -79,6 +80,7 @@ def main() -> int:
             ("v2v  reverse", v2v("reverse"), None),
             ("v2v  slow motion (10 s out)", v2v("slow motion"), None),
             ("v2v  speed up (2.5 s out)", v2v("faster"), None),
+            ("extend  5 s + 5 s (10 s out)", extend, 3.0),
         ]
         print(f"{'mode':34} {'median s':>9} {'x realtime':>10} {'size KB':>8} {'bar s':>6}  ok")
         for label, spec, bar in rows:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import typing
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,7 +9,6 @@ import httpx
 import numpy as np
 import pytest
 
-import reelay.engine
 from tests.conftest import LiveServer, wait_until_finished
 from tests.media_helpers import first_frame, make_video, probe
 
@@ -66,9 +64,6 @@ def test_edit_with_the_sdks_multipart_shapes(
         assert wait_until_finished(client, response.json()["id"])["status"] == "completed"
 
 
-@pytest.mark.skipif(
-    "extend" not in typing.get_args(reelay.engine.Mode), reason="the local engine has no extend mode yet"
-)
 def test_extension_returns_the_joined_clip(client: httpx.Client, source: dict[str, object], tmp_path: Path) -> None:
     response = client.post(
         "/v1/videos/extensions", json={"prompt": "keep drifting", "seconds": "2", "video": {"id": source["id"]}}

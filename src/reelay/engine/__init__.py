@@ -1,8 +1,9 @@
 """Reelay's local engine: an honest procedural video renderer (no learned model, CPU only).
 
 Text-to-video draws a seeded scene card for the prompt, image-to-video moves a camera over the
-reference image, video-to-video applies keyword-chosen libavfilter edits. Every output is an MP4
-with H.264 yuv420p video and AAC 48 kHz stereo audio. See docs/engine.md.
+reference image, video-to-video applies keyword-chosen libavfilter edits, extend continues a video
+from its last frame with that camera move. Every output is an MP4 with H.264 yuv420p video and AAC
+48 kHz stereo audio. See docs/engine.md.
 """
 
 from reelay.engine.edits import describe_edits

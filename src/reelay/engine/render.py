@@ -11,6 +11,7 @@ from pathlib import Path
 
 from reelay.engine.audio import ambient_bed
 from reelay.engine.encode import Mp4Writer
+from reelay.engine.extend import render_extension
 from reelay.engine.files import atomic_path
 from reelay.engine.image2video import image_frames
 from reelay.engine.probe import probe
@@ -38,6 +39,8 @@ def render(
     with atomic_path(out_path) as tmp:
         if spec.mode == "v2v":
             edit = render_video_edit(spec, tmp, progress=progress, should_stop=should_stop)
+        elif spec.mode == "extend":
+            edit = render_extension(spec, tmp, progress=progress, should_stop=should_stop)
         else:
             _render_generated(spec, tmp, FrameTicker(spec.frame_count, progress, should_stop))
     info = probe(out_path)

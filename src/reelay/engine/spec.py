@@ -12,7 +12,7 @@ from typing import Literal
 
 from reelay.errors import InvalidRequest
 
-Mode = Literal["t2v", "i2v", "v2v"]
+Mode = Literal["t2v", "i2v", "v2v", "extend"]
 
 MIN_SIDE = 64
 MAX_LONG_SIDE = 1280
@@ -27,7 +27,9 @@ AUDIO_CHANNELS = 2
 @dataclass(frozen=True)
 class RenderSpec:
     """One render request. For ``v2v`` the output keeps the input's duration (capped at 15 s);
-    ``seconds`` is only a hint there, because an edit should not silently cut a clip."""
+    ``seconds`` is only a hint there, because an edit should not silently cut a clip. For
+    ``extend`` ``video_path`` is the input and ``seconds`` the length ADDED to it (the output is
+    input + seconds, capped at 30 s; see ``extend``)."""
 
     mode: Mode
     prompt: str
@@ -41,8 +43,8 @@ class RenderSpec:
     video_path: Path | None = None
 
     def __post_init__(self) -> None:
-        if self.mode not in ("t2v", "i2v", "v2v"):
-            raise InvalidRequest(f"mode must be t2v, i2v or v2v, not {self.mode!r}", param="mode")
+        if self.mode not in ("t2v", "i2v", "v2v", "extend"):
+            raise InvalidRequest(f"mode must be t2v, i2v, v2v or extend, not {self.mode!r}", param="mode")
         for name, side in (("width", self.width), ("height", self.height)):
             if side % 2 or not MIN_SIDE <= side <= MAX_LONG_SIDE:
                 raise InvalidRequest(
@@ -65,10 +67,12 @@ class RenderSpec:
             raise InvalidRequest("image-to-video needs a reference image", param="input_reference")
         if self.mode == "v2v" and self.video_path is None:
             raise InvalidRequest("video-to-video needs an input video", param="input_reference")
+        if self.mode == "extend" and self.video_path is None:
+            raise InvalidRequest("an extension needs the video to extend", param="video")
 
     @property
     def frame_count(self) -> int:
-        """Frames for a t2v/i2v clip: the requested seconds at a constant rate, at least one."""
+        """Frames for a t2v/i2v clip (or an extension's added part): seconds at a constant rate, at least one."""
         return max(1, round(self.seconds * self.fps))
 
 
@@ -90,7 +94,8 @@ class MediaInfo:
 
 @dataclass(frozen=True)
 class RenderResult:
-    """A finished render: the file, its probed facts, and the v2v edit names applied (else None)."""
+    """A finished render: the file, its probed facts, and the v2v edit names applied ("extend" for an
+    extension; else None)."""
 
     path: Path
     info: MediaInfo

@@ -102,15 +102,15 @@ def _edited_frames(
                 if graph is None:
                     graph = _build_graph(stream, frame, spec, plan)
                 graph.push(frame)
-                yield from _drain(graph)
+                yield from drain_filter_graph(graph)
             if graph is not None:
                 graph.push(None)
-                yield from _drain(graph)
+                yield from drain_filter_graph(graph)
     except av.FFmpegError as exc:
         raise InvalidMedia(f"{path.name} could not be decoded; re-export it as H.264 MP4") from exc
 
 
-def _drain(graph: av.filter.Graph) -> Iterator[av.VideoFrame]:
+def drain_filter_graph(graph: av.filter.Graph) -> Iterator[av.VideoFrame]:
     while True:
         try:
             frame = graph.vpull()
@@ -139,7 +139,7 @@ def _normalise(first: av.VideoFrame, spec: RenderSpec, plan: EditPlan) -> list[F
         ("setpts", f"(PTS-STARTPTS)/{plan.speed}"),
         ("fps", str(spec.fps)),
     ]
-    filters += _rotation(first.rotation)
+    filters += rotation_filters(first.rotation)
     if plan.zoom > 1.0:
         filters.append(("crop", f"iw/{plan.zoom}:ih/{plan.zoom}"))
     filters += [
@@ -150,7 +150,7 @@ def _normalise(first: av.VideoFrame, spec: RenderSpec, plan: EditPlan) -> list[F
     return filters
 
 
-def _rotation(counterclockwise: int) -> list[Filter]:
+def rotation_filters(counterclockwise: int) -> list[Filter]:
     """Undo a phone's display-matrix rotation the way the ffmpeg CLI's autorotate does."""
     theta = -counterclockwise % 360
     if abs(theta - 90) < 1:
