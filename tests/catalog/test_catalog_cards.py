@@ -46,9 +46,15 @@ LOCAL_TIERS = {
 
 def test_shipped_models() -> None:
     assert [card.id for card in CATALOG.cards()] == [
+        "gen4_turbo",
         "grok-imagine-video",
         "grok-imagine-video-1.5",
+        "kling-2.1-master",
+        "minimax-video-01",
+        "ray-2",
         "reelay-local",
+        "veo-3",
+        "wan-2.5",
         "wan2.2-t2v",
     ]
     assert CATALOG.default_model == "reelay-local"
