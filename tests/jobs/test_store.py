@@ -1,15 +1,17 @@
-"""The job store against a real SQLite database built by the real migrations."""
+"""The job store against real SQLite and real PostgreSQL databases built by the real migrations."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import delete
 
 from reelay.jobs.migrate import upgrade_database
-from reelay.jobs.models import JobStatus, NewJob, VideoOutput
+from reelay.jobs.models import JobStatus, NewJob, VideoOutput, VideoRow
 from reelay.jobs.store import JobStore, make_engine
 
 
@@ -30,12 +32,18 @@ def new_job(video_id: str, owner: str | None = None) -> NewJob:
     )
 
 
-@pytest.fixture
-async def store(tmp_path: Path) -> JobStore:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'jobs.db'}"
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[JobStore]:
+    """The same store on SQLite (a file per test) and on PostgreSQL (one throwaway database per run)."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'jobs.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
     upgrade_database(url)
     upgrade_database(url)  # idempotent: every start runs it
     store = JobStore(make_engine(url))
+    async with store.engine.begin() as connection:  # PostgreSQL tests share a database: start empty
+        await connection.execute(delete(VideoRow))
     yield store
     await store.close()
 

@@ -14,17 +14,23 @@ from reelay.api.schemas import (
     VideoResult,
 )
 from reelay.jobs.models import JobStatus, VideoJob
+from reelay.storage.base import Storage
 from reelay.storage.signing import UrlSigner
 
 
 class Links:
-    """Absolute, signed download links for stored objects."""
+    """Absolute, signed download links for stored objects: the storage's own (a presigned S3 URL)
+    when it has one, else a signed ``/v1/files`` link served by the API."""
 
-    def __init__(self, signer: UrlSigner, public_url: str | None) -> None:
+    def __init__(self, signer: UrlSigner, public_url: str | None, storage: Storage | None = None) -> None:
         self.signer = signer
         self.public_url = public_url.rstrip("/") if public_url else None
+        self.storage = storage
 
     def url(self, base_url: str, key: str, expires: int) -> str:
+        direct = self.storage.download_url(key, expires) if self.storage is not None else None
+        if direct is not None:
+            return direct
         base = self.public_url or base_url.rstrip("/")
         return base + self.signer.path(key, expires)
 

@@ -7,10 +7,19 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-_ASYNC_TO_SYNC = {"sqlite+aiosqlite": "sqlite", "postgresql+asyncpg": "postgresql+psycopg"}
+# psycopg 3 serves both sides: SQLAlchemy's ``postgresql+psycopg`` dialect is sync or async by engine.
+_ASYNC_TO_SYNC = {
+    "sqlite+aiosqlite": "sqlite",
+    "postgresql": "postgresql+psycopg",
+    "postgres": "postgresql+psycopg",
+    "postgresql+asyncpg": "postgresql+psycopg",
+    "postgresql+psycopg_async": "postgresql+psycopg",
+}
+# Any constant will do: processes starting together take turns migrating (PostgreSQL only).
+_MIGRATION_LOCK = 0x5EE1A7
 
 
 def sync_url(url: str) -> str:
@@ -30,6 +39,8 @@ def upgrade_database(url: str) -> None:
     engine = create_engine(sync_url(url))
     try:
         with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":  # held until commit; DDL is transactional there
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
     finally:

@@ -1,7 +1,8 @@
 """The storage seam: where finished media lives.
 
 A backend stores immutable objects under keys like ``videos/<id>/0.mp4``. The embedded default is
-local disk; an S3-compatible backend plugs in behind the same protocol for the scale-out mode.
+local disk; ``storage.s3`` is the S3-compatible backend (AWS S3, MinIO, R2) of the scale-out mode.
+``local_path`` is how a process reads an object: a remote backend downloads it to a local cache.
 """
 
 from __future__ import annotations
@@ -23,4 +24,10 @@ class Storage(Protocol):
 
     async def delete_prefix(self, prefix: str) -> int:
         """Delete every object under ``prefix``; return how many were removed."""
+        ...
+
+    def download_url(self, key: str, expires: int) -> str | None:
+        """A URL clients can fetch the object from directly until ``expires`` (unix time), or None
+        when the backend has none (local disk: the API serves a signed ``/v1/files`` link instead).
+        Pure computation, no I/O: it is called while presenting every completed video."""
         ...

@@ -46,6 +46,9 @@ class LocalStorage:
     async def exists(self, key: str) -> bool:
         return self._path(key).is_file()
 
+    def download_url(self, key: str, expires: int) -> str | None:
+        return None  # served by the API through signed /v1/files links
+
     async def delete_prefix(self, prefix: str) -> int:
         return await asyncio.to_thread(self._delete_prefix_sync, prefix)
 

@@ -1,0 +1,181 @@
+"""The scale-out mode under load: 10,000 jobs in flight, submit throughput, retrieve latency, memory.
+
+Starts a deployment on loopback exactly as docs/deploy.md describes it: 2 × ``reelay serve`` (no
+in-process workers) + 2 × ``reelay worker``, a throwaway PostgreSQL database (procrastinate in it),
+moto's S3 server, and a slow fake OpenAI-compatible provider (jobs take an hour, so all stay in
+flight). Then:
+1. submits 10,000 jobs through both APIs (64 concurrent clients) → jobs/s;
+2. sends ``GET /v1/videos/{id}`` open-loop at 500 requests/s for 20 s, spread over both APIs,
+   latency counted from each request's scheduled start → p50 / p99;
+3. reads the resident memory (VmRSS) of every process.
+Prints the machine, the date and the figures. Bars (issue 5): p99 ≤ 50 ms, ≤ 300 MB per process.
+
+    cd bench && python scale.py [--jobs 10000] [--rate 500] [--seconds 20] [--worker-concurrency 100]
+                          [--cancel-check-seconds 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+import os
+import platform
+import random
+import signal
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root: tests.* helpers
+
+from tests.media_helpers import make_video
+from tests.postgres import throwaway_database
+from tests.scale.cluster import Cluster, moto_server, process_tree, rss_bytes, s3_client, scale_env
+
+from machine import cpu_model  # bench/machine.py (scripts run from bench/)
+
+
+async def submit_all(urls: list[str], jobs: int, clients: int) -> tuple[list[str], list[str], float]:
+    ids: list[str] = []
+    errors: list[str] = []
+    counter = iter(range(jobs))
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+
+    async def client_loop(http: httpx.AsyncClient) -> None:
+        for n in counter:
+            body = {"model": "wan2.2-t2v", "prompt": f"bench job {n}", "seconds": "1"}
+            try:
+                response = await http.post(f"{urls[n % len(urls)]}/v1/videos", json=body)
+                response.raise_for_status()
+            except httpx.HTTPError as error:  # counted, not retried: a retried POST could create twice
+                errors.append(f"{type(error).__name__}: {error}")
+                continue
+            ids.append(response.json()["id"])
+
+    async with httpx.AsyncClient(limits=limits, timeout=60) as http:
+        start = time.perf_counter()
+        await asyncio.gather(*(client_loop(http) for _ in range(clients)))
+        return ids, errors, time.perf_counter() - start
+
+
+async def retrieve_open_loop(urls: list[str], ids: list[str], rate: float, seconds: float) -> tuple[list[float], int]:
+    """Latencies (s) of GETs due on a fixed schedule (request n at start + n / rate), and failures.
+
+    64 client coroutines take the requests in order; latency counts from the scheduled time, so a
+    request that starts late because the server (or the client) fell behind is charged for it.
+    Bounded concurrency keeps httpx's connection pool (slow with thousands of waiters) out of the way.
+    """
+    latencies: list[float] = []
+    failures = 0
+    total = int(rate * seconds)
+    next_index = iter(range(total))
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    async with httpx.AsyncClient(limits=limits, timeout=30) as http:
+        start = time.perf_counter()
+
+        async def client_loop() -> None:
+            nonlocal failures
+            for n in next_index:
+                scheduled = start + n / rate
+                delay = scheduled - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                try:
+                    response = await http.get(f"{urls[n % len(urls)]}/v1/videos/{random.choice(ids)}")
+                except httpx.HTTPError:
+                    failures += 1
+                    continue
+                if response.status_code != 200:
+                    failures += 1
+                latencies.append(time.perf_counter() - scheduled)
+
+        await asyncio.gather(*(client_loop() for _ in range(64)))
+    return latencies, failures
+
+
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def memory_report(cluster: Cluster) -> list[tuple[str, int]]:
+    rows = []
+    for proc in cluster.procs:
+        for depth, pid in enumerate(process_tree(proc.popen.pid)):
+            rows.append((proc.name if depth == 0 else f"{proc.name} (media pool child)", rss_bytes(pid)))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--jobs", type=int, default=10_000)
+    parser.add_argument("--rate", type=float, default=500.0)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--clients", type=int, default=64)
+    parser.add_argument("--worker-concurrency", type=int, default=100)
+    parser.add_argument("--workers", type=int, default=2, help="worker processes (0: measure the APIs alone)")
+    parser.add_argument("--cancel-check-seconds", type=float, default=2.0, help="REELAY_CANCEL_CHECK_SECONDS")
+    args = parser.parse_args()
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up (processes, database) on kill
+    print(f"# bench/scale.py — {datetime.date.today().isoformat()}")
+    print("load average at start: {:.2f} {:.2f} {:.2f} (other work on this machine skews the figures)".format(
+        *os.getloadavg()))
+    print(f"machine: {cpu_model()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
+    with tempfile.TemporaryDirectory() as folder, moto_server() as s3_endpoint, throwaway_database() as database:
+        root = Path(folder)
+        bucket = f"reelay-bench-{uuid.uuid4().hex[:8]}"
+        s3_client(s3_endpoint).create_bucket(Bucket=bucket)
+        video = make_video(root / "upstream.mp4", seconds=1.0, width=320, height=180, audio=False)
+        cluster = Cluster(root, {})
+        try:
+            fake = cluster.fake(video, min_latency=3600, max_latency=3600, poll_after_ms=10_000)
+            cluster.env = scale_env(
+                database_url=database, s3_endpoint=s3_endpoint, bucket=bucket, fake_url=str(fake.url),
+                REELAY_CANCEL_CHECK_SECONDS=str(args.cancel_check_seconds),
+            )
+            cluster.migrate()
+            apis = [cluster.api(0), cluster.api(1)]
+            workers = [cluster.worker(i, args.worker_concurrency) for i in range(args.workers)]
+            cluster.wait_ready(fake, "/_stats")
+            for api in apis:
+                cluster.wait_ready(api, "/healthz")
+            urls = [str(api.url) for api in apis]
+            print(f"deployment: 2 API processes, {args.workers} workers × {args.worker_concurrency} concurrent jobs "
+                  f"(cancellation checked every {args.cancel_check_seconds:g} s), PostgreSQL (procrastinate), moto S3, "
+                  "fake provider (jobs take 1 h)")
+
+            ids, errors, elapsed = asyncio.run(submit_all(urls, args.jobs, args.clients))
+            print(f"submit: {len(ids)} jobs in {elapsed:.1f} s = {len(ids) / elapsed:.0f} jobs/s "
+                  f"({args.clients} concurrent clients, {len(errors)} failed{': ' + errors[0] if errors else ''})")
+            time.sleep(5)  # let the workers pick up their share
+            stats = httpx.get(f"{fake.url}/_stats", timeout=5).json()
+            print(f"in flight: {len(ids)} jobs unfinished; {stats['submissions']} generating at the provider")
+
+            latencies, failures = asyncio.run(retrieve_open_loop(urls, ids, args.rate, args.seconds))
+            ms = [s * 1000 for s in latencies]
+            p50, p99 = percentile(ms, 0.50), percentile(ms, 0.99)
+            print(f"retrieve: {len(ms)} GETs at {args.rate:.0f}/s, {failures} failed: p50 {p50:.1f} ms, "
+                  f"mean {statistics.fmean(ms):.1f} ms, p99 {p99:.1f} ms, max {max(ms):.1f} ms "
+                  f"(bar p99 ≤ 50 ms: {'PASS' if p99 <= 50 else 'FAIL'})")
+            print("memory (VmRSS):")
+            worst = 0
+            for name, rss in memory_report(cluster):
+                worst = max(worst, rss) if name != "fake" else worst
+                print(f"  {name:<34} {rss / 2**20:7.1f} MB")
+            verdict = "PASS" if worst <= 300 * 2**20 else "FAIL"
+            print(f"largest Reelay process: {worst / 2**20:.1f} MB (bar ≤ 300 MB: {verdict})")
+            print("load average at the end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+            assert all(w.alive() for w in workers), "a worker died"
+        finally:
+            cluster.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+"""``reelay worker``: run jobs in this process, apart from the API (the scale-out mode).
+
+The worker is the same composition as ``reelay serve`` (``api.app.create_app``: database, storage,
+providers, routing) with workers on and no HTTP listener, so the two can never disagree on how a
+job runs. It needs ``REELAY_QUEUE=procrastinate``: with the embedded in-process queue, jobs created
+by an API process would never reach a separate worker process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from reelay.config import Settings
+
+console = Console(stderr=True)
+
+
+def _names(values: list[str] | None) -> list[str]:
+    """``--models a,b --models c`` → ``[a, b, c]``."""
+    return [name.strip() for value in values or [] for name in value.split(",") if name.strip()]
+
+
+def worker(
+    concurrency: Annotated[int | None, typer.Option(help="jobs run at once (default REELAY_WORKERS)")] = None,
+    models: Annotated[
+        list[str] | None, typer.Option("--models", help="take only jobs for these models (comma-separated)")
+    ] = None,
+    providers: Annotated[
+        list[str] | None, typer.Option("--providers", help="take only jobs routed to these providers")
+    ] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", envvar="REELAY_DATA_DIR", help="scratch files and caches")
+    ] = None,
+    log_level: Annotated[str, typer.Option(help="debug, info, warning or error")] = "info",
+) -> None:
+    """Run jobs from the queue (REELAY_QUEUE=procrastinate), separately from the API."""
+    overrides: dict[str, object] = {"run_workers": True}
+    if concurrency is not None:
+        overrides["workers"] = concurrency
+    if data_dir is not None:
+        overrides["data_dir"] = data_dir
+    if models:
+        overrides["worker_models"] = _names(models)
+    if providers:
+        overrides["worker_providers"] = _names(providers)
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    if settings.queue != "procrastinate":
+        console.print(
+            "reelay worker needs a shared queue: set REELAY_QUEUE=procrastinate and "
+            "REELAY_DATABASE_URL=postgresql+psycopg://… (docs/deploy.md). "
+            "`reelay serve` alone runs its own workers."
+        )
+        raise typer.Exit(2)
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    asyncio.run(_run(settings))
+
+
+async def _run(settings: Settings) -> None:
+    from reelay.api.app import create_app
+
+    app = create_app(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with app.router.lifespan_context(app):
+        console.print(f"reelay worker: {settings.workers} at once, data in {settings.data_dir}")
+        await stop.wait()
