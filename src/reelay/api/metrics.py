@@ -1,0 +1,98 @@
+"""Prometheus metrics: what they are, how jobs feed them, and the ``/metrics`` route.
+
+Owns every metric Reelay exports (one registry, so a scrape shows Reelay's numbers only). Other code
+increments them; nothing here decides behaviour. Where the numbers come from:
+
+- HTTP requests: ``api.request_context`` (route *template*, never the raw path, so ids do not explode
+  the label set).
+- Finished jobs, job duration, provider latency, output bytes: ``MetricsListener``, a ``JobListener``
+  the worker tells once per ended job (in scale-out mode that happens in the ``reelay worker``
+  processes, which are not scraped through the API; see docs/operations.md).
+- Jobs by status and queue depth: read from the job table at scrape time, so they are right across
+  restarts and across processes.
+- Webhook deliveries: ``WEBHOOK_DELIVERIES.labels(outcome=…).inc()`` from the delivery loop.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from sqlalchemy import func, select
+
+from reelay.api.deps import AppContext, context
+from reelay.jobs.models import JobStatus, VideoJob, VideoRow
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+_DURATION_BUCKETS = (1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200)
+
+HTTP_REQUESTS = Counter(
+    "reelay_http_requests", "HTTP requests answered", ["method", "route", "status"], registry=REGISTRY
+)
+HTTP_DURATION = Histogram(
+    "reelay_http_request_duration_seconds", "time to answer an HTTP request", ["method", "route"], registry=REGISTRY
+)
+JOBS_FINISHED = Counter(
+    "reelay_jobs_finished", "jobs that ended, by outcome", ["model", "provider", "status"], registry=REGISTRY
+)
+JOBS = Gauge("reelay_jobs", "jobs in the database by status (not deleted)", ["status"], registry=REGISTRY)
+QUEUE_DEPTH = Gauge("reelay_queue_depth", "jobs waiting for a worker (status queued)", registry=REGISTRY)
+JOB_DURATION = Histogram(
+    "reelay_job_duration_seconds",
+    "created → ended, by outcome",
+    ["model", "provider", "status"],
+    buckets=_DURATION_BUCKETS,
+    registry=REGISTRY,
+)
+PROVIDER_LATENCY = Histogram(
+    "reelay_provider_latency_seconds",
+    "first submission to the provider → completed (job duration when no submission time is known)",
+    ["provider"],
+    buckets=_DURATION_BUCKETS,
+    registry=REGISTRY,
+)
+BYTES_STORED = Counter(
+    "reelay_output_bytes_stored", "bytes of finished videos written to storage", ["provider"], registry=REGISTRY
+)
+WEBHOOK_DELIVERIES = Counter(
+    "reelay_webhook_deliveries", "webhook delivery attempts, by outcome", ["outcome"], registry=REGISTRY
+)
+
+
+class MetricsListener:
+    """A ``JobListener``: records each ended job once (the worker calls it exactly once per job)."""
+
+    async def job_finished(self, job: VideoJob) -> None:
+        status = job.status.value
+        JOBS_FINISHED.labels(job.model, job.provider, status).inc()
+        ended = job.completed_at
+        if ended is None:
+            return
+        JOB_DURATION.labels(job.model, job.provider, status).observe(max(0.0, ended - job.created_at))
+        if job.status is JobStatus.COMPLETED:
+            submitted = [float(run["submitted_at"]) for run in job.runs if run.get("submitted_at")]
+            start = min(submitted) if submitted else job.created_at
+            PROVIDER_LATENCY.labels(job.provider).observe(max(0.0, ended - start))
+            BYTES_STORED.labels(job.provider).inc(sum(output.bytes for output in job.outputs))
+
+
+async def refresh_job_gauges(ctx: AppContext) -> None:
+    """Jobs by status and queue depth, counted in the job table (the durable truth) at scrape time."""
+    query = select(VideoRow.status, func.count()).where(VideoRow.deleted.is_(False)).group_by(VideoRow.status)
+    async with ctx.service.store.engine.connect() as connection:
+        counts = {str(status): int(count) for status, count in (await connection.execute(query)).all()}
+    for status in JobStatus:
+        JOBS.labels(status.value).set(counts.get(status.value, 0))
+    QUEUE_DEPTH.set(counts.get(JobStatus.QUEUED.value, 0))
+
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/metrics", summary="Prometheus metrics (text exposition format)", response_class=Response)
+async def metrics(ctx: Annotated[AppContext, Depends(context)]) -> Response:
+    await refresh_job_gauges(ctx)
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
