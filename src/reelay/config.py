@@ -7,6 +7,7 @@ roots (``reelay.api.app.create_app`` and the CLI) read it; everything below rece
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import platformdirs
 from pydantic import Field
@@ -30,7 +31,7 @@ class Settings(BaseSettings):
     public_url: str | None = Field(
         default=None, description="base URL used in output.url; default: the URL the request came in on"
     )
-    workers: int = Field(default=2, ge=1, le=64, description="jobs run at once by in-process workers")
+    workers: int = Field(default=2, ge=1, le=1024, description="jobs run at once by the workers of a process")
     local_render_processes: int = Field(default=2, ge=1, le=64, description="processes for the local engine")
     retention_hours: float = Field(default=24 * 7, gt=0, description="outputs expire this long after completion")
     max_upload_bytes: int = 220 * 1024 * 1024
@@ -50,7 +51,47 @@ class Settings(BaseSettings):
         default=None, description="reelay.toml: providers, aliases, priority groups, fallbacks (REELAY_CONFIG_FILE)"
     )
 
+    # -- scale-out mode (docs/deploy.md): PostgreSQL, procrastinate, S3-compatible storage, Redis ----
+    queue: Literal["inprocess", "procrastinate"] = Field(
+        default="inprocess", description="inprocess: asyncio queue in this process; procrastinate: PostgreSQL queue"
+    )
+    run_workers: bool | None = Field(
+        default=None, description="run workers inside `reelay serve`; default yes for inprocess, no for procrastinate"
+    )
+    worker_models: list[str] = Field(default_factory=list, description="`reelay worker`: only these models")
+    worker_providers: list[str] = Field(default_factory=list, description="`reelay worker`: only these providers")
+    sweep_seconds: float = Field(default=15.0, gt=0, description="how often workers look for lapsed leases")
+    cancel_check_seconds: float = Field(
+        default=0.5, gt=0, le=30, description="how often a running job checks for cancellation (one query each)"
+    )
+    database_pool_size: int = Field(default=10, ge=1, le=200, description="PostgreSQL connections kept per process")
+    storage: Literal["local", "s3"] = "local"
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = Field(default=None, description="MinIO, R2 …; unset for AWS S3")
+    s3_public_endpoint_url: str | None = Field(default=None, description="endpoint clients download from")
+    s3_region: str | None = None
+    s3_access_key_id: str | None = Field(default=None, description="unset: boto3's usual credential chain")
+    s3_secret_access_key: str | None = None
+    s3_prefix: str = Field(default="", description="key prefix inside the bucket, e.g. reelay/")
+    redis_url: str | None = Field(default=None, description="shared circuit-breaker state, e.g. redis://host:6379/0")
+
+    # -- safe to expose (docs/security.md): key limits, idempotency, webhooks ------------------------
+    default_rpm: int | None = Field(default=None, ge=1, description="requests/minute for keys without their own")
+    default_max_concurrent: int | None = Field(default=None, ge=1, description="unfinished videos per key")
+    default_budget_usd: float | None = Field(default=None, ge=0, description="USD of cost estimates per key")
+    idempotency_hours: float = Field(default=24.0, gt=0, description="how long an Idempotency-Key is remembered")
+    webhook_allow_http: bool = Field(default=False, description="development only: allow http:// webhook URLs")
+    webhook_allow_hosts: list[str] = Field(default_factory=list, description="development allowlist for webhooks")
+    webhook_retry_delays: list[float] = Field(default_factory=lambda: [5.0, 15.0, 45.0], min_length=0)
+    webhook_timeout: float = Field(default=30.0, gt=0, description="seconds per delivery attempt")
+
     def resolved_database_url(self) -> str:
         if self.database_url:
-            return self.database_url
+            # A bare postgresql:// URL means psycopg 3, the one PostgreSQL driver Reelay ships with.
+            scheme, sep, rest = self.database_url.partition("://")
+            return f"postgresql+psycopg://{rest}" if sep and scheme in ("postgres", "postgresql") else self.database_url
         return f"sqlite+aiosqlite:///{self.data_dir / 'reelay.db'}"
+
+    def workers_in_this_process(self) -> bool:
+        """Whether `reelay serve` runs jobs itself (always, in the embedded default)."""
+        return self.run_workers if self.run_workers is not None else self.queue == "inprocess"

@@ -16,7 +16,8 @@ Each class knows its HTTP status, its OpenAI ``type`` and its stable ``code``; t
     │   ├── ModelNotFound (404 model_not_found)
     │   └── VideoNotFound (404 video_not_found)
     ├── Conflict (409 conflict)
-    │   └── VideoNotReady (409 video_not_ready)
+    │   ├── VideoNotReady (409 video_not_ready)
+    │   └── IdempotencyConflict (409 idempotency_conflict)   an Idempotency-Key reused with another body
     ├── PayloadTooLarge (413 payload_too_large)
     ├── UnsupportedMediaType (415 unsupported_media_type)
     ├── RateLimited (429 rate_limited)
@@ -110,6 +111,10 @@ class Conflict(ReelayError):
 
 class VideoNotReady(Conflict):
     code = "video_not_ready"
+
+
+class IdempotencyConflict(Conflict):
+    code = "idempotency_conflict"
 
 
 class PayloadTooLarge(ReelayError):

@@ -14,24 +14,30 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from reelay import __version__
 from reelay.api import errors
 from reelay.api.body_limit import BodyLimitMiddleware
-from reelay.api.deps import AppContext
+from reelay.api.deps import AppContext, principal
+from reelay.api.metrics import MetricsListener
+from reelay.api.metrics import router as metrics_router
 from reelay.api.present import Links
+from reelay.api.request_context import RequestContextMiddleware
+from reelay.api.routes_admin import router as admin_router
 from reelay.api.routes_files import router as files_router
 from reelay.api.routes_health import router as health_router
 from reelay.api.routes_models import router as models_router
+from reelay.api.routes_playground import mount_playground
 from reelay.api.routes_videos import DOCUMENTED_BODIES
 from reelay.api.routes_videos import router as videos_router
+from reelay.api.routes_webhooks import router as webhooks_router
+from reelay.api.security_setup import build_security
 from reelay.catalog import load_catalog
 from reelay.config import Settings
 from reelay.jobs.inputs import InputLimits
 from reelay.jobs.migrate import upgrade_database
-from reelay.jobs.queue import InProcessQueue
 from reelay.jobs.service import VideoService
 from reelay.jobs.store import JobStore, make_engine
 from reelay.jobs.worker import Worker, WorkerSettings
@@ -40,8 +46,9 @@ from reelay.providers.base import Provider
 from reelay.providers.local import LocalProvider
 from reelay.providers.registry import InstanceSettings, build_remote_providers
 from reelay.routing import Router, load_routing_config
+from reelay.scaleout import build_breaker, build_dispatch, build_storage
 from reelay.security.fetch import FetchPolicy
-from reelay.storage import LocalStorage, UrlSigner, load_or_create_secret
+from reelay.storage import UrlSigner, load_or_create_secret
 
 log = logging.getLogger("reelay")
 
@@ -58,12 +65,15 @@ def create_app(settings: Settings | None = None, *, extra_providers: ProviderFac
         data_dir.mkdir(parents=True, exist_ok=True)
         url = settings.resolved_database_url()
         await asyncio.to_thread(upgrade_database, url)
-        store = JobStore(make_engine(url))
-        storage = LocalStorage(data_dir / "files")
+        dispatch = build_dispatch(settings)  # in-process queue, or procrastinate (scale-out)
+        store = JobStore(make_engine(url, pool_size=settings.database_pool_size), on_create=dispatch.on_create)
+        await dispatch.open(store)
+        storage = build_storage(settings, data_dir)  # local disk, or an S3-compatible bucket
         signer = UrlSigner(load_or_create_secret(data_dir / "secret.key"))
+        security = build_security(settings, store.engine, Links(signer, settings.public_url, storage))
         catalog = load_catalog(settings.catalog_dirs)
         pool = ProcessPool(settings.local_render_processes)
-        app.state.warming = pool.warm_up()
+        app.state.warming = pool.warm_up() if settings.workers_in_this_process() else []
         http = httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=10.0), follow_redirects=True, trust_env=False)
         providers: dict[str, Provider] = {"local": LocalProvider(pool, data_dir / "work")}
         routing = load_routing_config(settings.config_file)
@@ -82,8 +92,10 @@ def create_app(settings: Settings | None = None, *, extra_providers: ProviderFac
             extra = extra_providers(pool)
             providers.update(extra)
             provider_types.update({name: name for name in extra})
-        router = Router(catalog, provider_types, config=routing, demo=settings.demo)
-        queue = InProcessQueue()
+        router = Router(
+            catalog, provider_types, config=routing, demo=settings.demo, breaker=build_breaker(settings, routing)
+        )
+        queue = dispatch.queue
         worker = Worker(
             store=store,
             storage=storage,
@@ -92,12 +104,15 @@ def create_app(settings: Settings | None = None, *, extra_providers: ProviderFac
             queue=queue,
             scratch_dir=data_dir / "scratch",
             breaker=router.breaker,
+            # webhooks: the delivery row is stored before the worker moves on; then the metrics
+            listeners=[security.listener, MetricsListener()],
             settings=WorkerSettings(
                 concurrency=settings.workers,
                 lease_seconds=settings.job_lease_seconds,
                 retention_seconds=settings.retention_hours * 3600,
                 max_run_seconds=settings.provider_deadline_seconds,
                 backoff_base=settings.retry_backoff_seconds,
+                cancel_check_interval=settings.cancel_check_seconds,
             ),
         )
         limits = InputLimits(
@@ -119,18 +134,21 @@ def create_app(settings: Settings | None = None, *, extra_providers: ProviderFac
         )
         app.state.ctx = AppContext(
             service=service,
-            links=Links(signer, settings.public_url),
+            links=Links(signer, settings.public_url, storage),
             catalog=catalog,
             router=router,
             max_part_bytes=settings.max_image_bytes * 4 // 3 + 1024 * 1024,
+            guard=security.guard,
         )
         app.state.worker = worker
-        await worker.start()
+        await dispatch.start(worker)
+        security.deliveries.start()
         log.info("reelay ready", extra={"data_dir": str(data_dir), "providers": sorted(providers)})
         try:
             yield
         finally:
-            await worker.stop()
+            await security.deliveries.stop()
+            await dispatch.stop(worker)
             await http.aclose()
             await asyncio.to_thread(pool.shutdown)
             await store.close()
@@ -143,11 +161,18 @@ def create_app(settings: Settings | None = None, *, extra_providers: ProviderFac
     )
     errors.install(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(RequestContextMiddleware)  # added last = outermost: request id, access log, metrics
+    authenticated = [Depends(principal)]  # runs once per request even where a route also asks for it
     for prefix in ("/v1", "/openai/v1"):
-        app.include_router(videos_router, prefix=prefix)
-        app.include_router(models_router, prefix=prefix)
+        # Authenticated (API keys): every route but health, docs and signed /v1/files links.
+        app.include_router(videos_router, prefix=prefix, dependencies=authenticated)
+        app.include_router(models_router, prefix=prefix, dependencies=authenticated)
+        app.include_router(webhooks_router, prefix=prefix, dependencies=authenticated)
     app.include_router(files_router, prefix="/v1")
+    app.include_router(admin_router, prefix="/v1")
     app.include_router(health_router)
+    app.include_router(metrics_router)
+    mount_playground(app)  # the web playground at / and /playground (static files in api/static/)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

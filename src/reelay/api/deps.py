@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
+from reelay.api.guard import Guard
 from reelay.api.present import Links
 from reelay.catalog import Catalog
 from reelay.jobs.service import Principal, VideoService
@@ -19,6 +20,7 @@ class AppContext:
     catalog: Catalog
     router: Router
     max_part_bytes: int
+    guard: Guard | None = None  # API keys, limits, idempotency, webhooks (None: open, as before keys)
 
 
 def context(request: Request) -> AppContext:
@@ -26,6 +28,10 @@ def context(request: Request) -> AppContext:
     return ctx
 
 
-def principal(request: Request) -> Principal:
-    """Everyone is the single local owner until API keys are configured."""
-    return Principal(owner=None, admin=True)
+async def principal(request: Request) -> Principal:
+    """Who is asking: the key in ``Authorization: Bearer`` (401 if missing, wrong or revoked; 429 past
+    its per-minute limit), or the single local owner while no API keys are configured."""
+    guard = context(request).guard
+    if guard is None:
+        return Principal(owner=None, admin=True)
+    return await guard.authenticate(request.headers.get("authorization"))

@@ -17,6 +17,7 @@ from typing import Any
 
 from fastapi import Request
 from starlette.datastructures import FormData, UploadFile
+from starlette.types import Message
 
 from reelay.errors import InvalidRequest, ReelayError, UnsupportedMediaType
 from reelay.jobs.inputs import MediaSource
@@ -24,10 +25,12 @@ from reelay.jobs.service import CreateRequest
 
 _SIMPLE_FIELDS = ("model", "size", "aspect_ratio", "resolution", "n", "seed")
 _REFERENCE_KEY = re.compile(r"^input_reference(\[\d*\])?$")
+# The SDKs flatten {"image_url": …} (or a list of them) into form fields like input_reference[0][image_url].
+_FLAT_REFERENCE_KEY = re.compile(r"^input_reference(\[\d*\])?\[(image_url|url)\](\[url\])?$")
 # Fields Reelay itself consumes (never forwarded upstream) even though they are not generation params.
 # ``video`` is what the SDK's edit/extend send; on create it is accepted as an alias of input_video.
 _GATEWAY_FIELDS = frozenset(
-    {"prompt", "seconds", "duration", "input_reference", "input_video", "video", *_SIMPLE_FIELDS}
+    {"prompt", "seconds", "duration", "input_reference", "input_video", "video", "webhook_url", *_SIMPLE_FIELDS}
 )
 
 
@@ -41,7 +44,55 @@ async def read_json_object(request: Request) -> dict[str, Any]:
         raise InvalidRequest(f"the request body is not valid JSON: {error}") from error
     if not isinstance(data, dict):
         raise InvalidRequest("the request body must be a JSON object")
+    reject_unsafe_text(data)
     return data
+
+
+_BOUNDARY = re.compile(r'boundary=(?:"([^"]+)"|([^;\s]+))', re.IGNORECASE)
+
+
+def _recording_tail(request: Request, tail: bytearray) -> Request:
+    """The same request, keeping the last bytes of the body in ``tail`` as it streams past."""
+    receive = request.receive
+
+    async def recording() -> Message:
+        message = await receive()
+        if message["type"] == "http.request":
+            tail.extend(message.get("body", b""))
+            del tail[:-1024]
+        return message
+
+    return Request(request.scope, recording)
+
+
+def _ends_with_closing_boundary(request: Request, tail: bytearray) -> bool:
+    """A complete multipart body ends with ``--<boundary>--`` (python-multipart accepts less)."""
+    found = _BOUNDARY.search(request.headers.get("content-type", ""))
+    if found is None:
+        return False
+    boundary = (found.group(1) or found.group(2)).encode("latin-1")
+    return bytes(tail).rstrip().endswith(b"--" + boundary + b"--")
+
+
+_UNSAFE_TEXT = re.compile("[\x00\ud800-\udfff]")
+
+
+def reject_unsafe_text(value: Any, where: str = "the request body") -> None:
+    """NUL and unpaired surrogates (``"\\ud800"`` in JSON) are valid JSON but not storable text (the
+    databases and UTF-8 encoders refuse them), so they are a 400 here rather than a 500 later."""
+    if isinstance(value, str):
+        found = _UNSAFE_TEXT.search(value)
+        if found is not None:
+            char = found.group()
+            what = "a NUL character" if char == "\x00" else f"an unpaired surrogate (U+{ord(char):04X})"
+            raise InvalidRequest(f"{where} contains {what}; send valid UTF-8 text without NUL characters")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            reject_unsafe_text(key, where)
+            reject_unsafe_text(item, where)
+    elif isinstance(value, list):
+        for item in value:
+            reject_unsafe_text(item, where)
 
 
 async def parse_body(request: Request, *, max_part_bytes: int) -> tuple[dict[str, Any], FormData | None]:
@@ -52,12 +103,20 @@ async def parse_body(request: Request, *, max_part_bytes: int) -> tuple[dict[str
             raw = await request.body()
             if raw.lstrip().startswith(b"{"):  # `curl -d '{…}'` without a JSON content type
                 return await read_json_object(request), None
+        tail = bytearray()
+        if content_type == "multipart/form-data":
+            request = _recording_tail(request, tail)
         try:
             form = await request.form(max_files=32, max_fields=128, max_part_size=max_part_bytes)
         except ReelayError:
             raise
         except Exception as error:  # python-multipart and Starlette raise several types for bad bodies
             raise InvalidRequest(f"the multipart body could not be parsed: {error}") from error
+        if content_type == "multipart/form-data" and not _ends_with_closing_boundary(request, tail):
+            await form.close()
+            raise InvalidRequest("the multipart body is truncated (no closing boundary); send the whole request")
+        for key, value in form.multi_items():
+            reject_unsafe_text([key, value if isinstance(value, str) else value.filename or ""], "the form")
         return {}, form
     if content_type in ("", "application/json", "text/plain") or content_type.endswith("+json"):
         return await read_json_object(request), None
@@ -75,6 +134,7 @@ def create_request_from_json(data: dict[str, Any]) -> CreateRequest:
     if video is not None:
         request.video = _json_video(video)
     request.extra = {k: v for k, v in data.items() if k not in _GATEWAY_FIELDS}
+    request.webhook_url = data.get("webhook_url")
     return request
 
 
@@ -87,6 +147,8 @@ def create_request_from_form(form: FormData) -> CreateRequest:
             video = _form_video(value)  # vLLM-Omni clients send the v2v input under input_reference
         elif _REFERENCE_KEY.match(key):
             references.extend(_form_reference(value))
+        elif _FLAT_REFERENCE_KEY.match(key) and isinstance(value, str):
+            references.append(_source_from_string(value, "input_reference"))
         elif key in ("input_video", "video"):
             video = _form_video(value)
         elif key in ("input_video[id]", "video[id]") and isinstance(value, str):  # the SDK's {"id": …}, flattened
@@ -103,6 +165,7 @@ def create_request_from_form(form: FormData) -> CreateRequest:
     request.references = references
     request.video = video
     request.extra = {k: _maybe_json(v) for k, v in fields.items() if k not in _GATEWAY_FIELDS}
+    request.webhook_url = fields.get("webhook_url")
     return request
 
 

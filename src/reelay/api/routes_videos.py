@@ -9,6 +9,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from starlette.datastructures import FormData
 
 from reelay.api.deps import AppContext, context, principal
+from reelay.api.guard import guarded_create, remix_request
 from reelay.api.parsing import (
     create_request_from_form,
     create_request_from_json,
@@ -55,10 +56,10 @@ def _video_response(job: VideoJob, ctx: AppContext, request: Request, status: in
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-def _created(result: VideoJob | Estimate, ctx: AppContext, request: Request) -> JSONResponse:
+def _created(result: VideoJob | Estimate, ctx: AppContext, request: Request, replayed: bool = False) -> JSONResponse:
     if isinstance(result, Estimate):
         return _estimate_response(result)
-    return _video_response(result, ctx, request, status=202)
+    return _video_response(result, ctx, request, status=200 if replayed else 202)  # 200: an Idempotency-Key replay
 
 
 async def _parse_create(request: Request, ctx: AppContext) -> tuple[CreateRequest, FormData | None]:
@@ -102,11 +103,14 @@ async def create_video(
 ) -> JSONResponse:
     create, form = await _parse_create(request, ctx)
     try:
-        result = await ctx.service.create(who, create, dry_run=dry_run)
+        result, replayed = await guarded_create(
+            ctx.guard, ctx.service, who, "generate", create, request.headers.get("idempotency-key"),
+            lambda hook: ctx.service.create(who, create, dry_run=dry_run, on_insert=hook), dry_run=dry_run,
+        )
     finally:
         if form is not None:
             await form.close()
-    return _created(result, ctx, request)
+    return _created(result, ctx, request, replayed)
 
 
 @router.get("/videos", response_model=VideoList, summary="List videos (cursor pagination)")
@@ -114,7 +118,7 @@ async def list_videos(
     request: Request,
     ctx: Ctx,
     who: Who,
-    after: Annotated[str | None, Query(max_length=64)] = None,
+    after: Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     order: Annotated[Literal["asc", "desc"], Query()] = "desc",
 ) -> JSONResponse:
@@ -177,9 +181,13 @@ async def remix_video(video_id: VideoId, request: Request, ctx: Ctx, who: Who) -
         await form.close()
     if "prompt" not in fields:
         raise InvalidRequest("prompt is required", param="prompt")
-    prompt = fields.pop("prompt")
-    job = await ctx.service.remix(who, video_id, prompt, fields)
-    return _video_response(job, ctx, request, status=202)
+    remix = remix_request(fields.pop("prompt"), fields)
+    job, replayed = await guarded_create(
+        ctx.guard, ctx.service, who, f"remix:{video_id}", remix, request.headers.get("idempotency-key"),
+        lambda hook: ctx.service.remix(who, video_id, remix.prompt, remix.extra, on_insert=hook),
+    )
+    assert isinstance(job, VideoJob)
+    return _video_response(job, ctx, request, status=200 if replayed else 202)
 
 
 _VIDEO_BODY_DOC: dict[str, Any] = {
@@ -202,11 +210,14 @@ async def edit_video(
 ) -> JSONResponse:
     create, form = await _parse_create(request, ctx)
     try:
-        result = await ctx.service.edit(who, create, dry_run=dry_run)
+        result, replayed = await guarded_create(
+            ctx.guard, ctx.service, who, "edit", create, request.headers.get("idempotency-key"),
+            lambda hook: ctx.service.edit(who, create, dry_run=dry_run, on_insert=hook), dry_run=dry_run,
+        )
     finally:
         if form is not None:
             await form.close()
-    return _created(result, ctx, request)
+    return _created(result, ctx, request, replayed)
 
 
 @router.post(
@@ -218,11 +229,14 @@ async def extend_video(
 ) -> JSONResponse:
     create, form = await _parse_create(request, ctx)
     try:
-        result = await ctx.service.extend(who, create, dry_run=dry_run)
+        result, replayed = await guarded_create(
+            ctx.guard, ctx.service, who, "extend", create, request.headers.get("idempotency-key"),
+            lambda hook: ctx.service.extend(who, create, dry_run=dry_run, on_insert=hook), dry_run=dry_run,
+        )
     finally:
         if form is not None:
             await form.close()
-    return _created(result, ctx, request)
+    return _created(result, ctx, request, replayed)
 
 
 # Referenced from openapi_extra; registering them here makes them appear under components/schemas.

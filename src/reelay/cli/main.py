@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,7 +10,14 @@ from rich.console import Console
 from rich.table import Table
 
 from reelay import __version__
+from reelay.cli.generate import generate as generate_command
+from reelay.cli.keys import app as keys_app
+from reelay.cli.keys import enforce_loopback_rule
+from reelay.cli.videos import app as videos_app
+from reelay.cli.videos import print_remote_models
+from reelay.cli.worker import worker as worker_command
 from reelay.config import Settings
+from reelay.logs import configure_logging
 
 app = typer.Typer(help="Reelay: a self-hostable, OpenAI-compatible video-generation gateway.", no_args_is_help=True)
 console = Console()
@@ -31,6 +37,9 @@ def serve(
     workers: Annotated[int | None, typer.Option(help="jobs run at once")] = None,
     demo: Annotated[bool, typer.Option("--demo", help="serve every catalog model from the local engine")] = False,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error")] = "info",
+    log_format: Annotated[
+        str, typer.Option(envvar="REELAY_LOG_FORMAT", help="json (one object per line) or text")
+    ] = "json",
 ) -> None:
     """Run the gateway: API, in-process workers, SQLite and local storage in one process."""
     import uvicorn
@@ -38,7 +47,8 @@ def serve(
     from reelay.api.app import create_app
 
     settings = _settings(host=host, port=port, data_dir=data_dir, workers=workers, demo=demo or None)
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    enforce_loopback_rule(settings)  # before binding: no keys means loopback only
+    configure_logging(log_level, log_format)  # JSON lines with request/job ids; secrets redacted (reelay.logs)
     console.print(
         f"[bold]Reelay {__version__}[/bold] on http://{settings.host}:{settings.port}  "
         f"(data: {settings.data_dir}{', demo mode' if settings.demo else ''})"
@@ -48,14 +58,25 @@ def serve(
         host=settings.host,
         port=settings.port,
         log_level=log_level.lower(),
+        log_config=None,  # keep configure_logging's handler for uvicorn's loggers too
+        access_log=False,  # the request-context middleware writes the access line, with the request id
         timeout_graceful_shutdown=10,
     )
 
 
 @app.command()
-def models() -> None:
-    """List the models in the catalog and what each can do."""
+def models(
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", envvar="REELAY_BASE_URL", help="ask this running server instead")
+    ] = None,
+    api_key: Annotated[str | None, typer.Option("--api-key", envvar="REELAY_API_KEY")] = None,
+) -> None:
+    """List the models in the catalog and what each can do (with --base-url: what that server serves)."""
     from reelay.catalog import load_catalog
+
+    if base_url:
+        print_remote_models(base_url, api_key)
+        return
 
     settings = _settings()
     table = Table("model", "kind", "provider", "modes", "sizes", "seconds", "$/s")
@@ -84,6 +105,12 @@ def migrate(
 
     settings = _settings(data_dir=data_dir)
     upgrade_database(settings.resolved_database_url())
+    if settings.queue == "procrastinate":
+        import asyncio
+
+        from reelay.jobs.procrastinate_queue import ensure_schema
+
+        asyncio.run(ensure_schema(settings.resolved_database_url()))
     console.print(f"database at {settings.resolved_database_url()} is up to date")
 
 
@@ -92,6 +119,16 @@ def version() -> None:
     """Print the version."""
     console.print(__version__)
 
+
+# Separate module: reelay worker (scale-out mode, docs/deploy.md).
+app.command(name="worker")(worker_command)
+
+# Separate module: reelay keys create|list|revoke (docs/security.md).
+app.add_typer(keys_app, name="keys")
+
+# Separate modules: the remote commands (docs/clients.md): reelay generate, reelay videos list|get|delete|download.
+app.command(name="generate")(generate_command)
+app.add_typer(videos_app, name="videos")
 
 if __name__ == "__main__":
     app()

@@ -18,7 +18,7 @@ from reelay.errors import InvalidRequest, VideoNotFound, VideoNotReady
 from reelay.jobs.inputs import InputLimits, MediaInput, MediaSource, read_source, scratch_dir
 from reelay.jobs.models import JobStatus, NewJob, VideoJob
 from reelay.jobs.queue import JobQueue
-from reelay.jobs.store import JobStore
+from reelay.jobs.store import CreateHook, JobStore
 from reelay.normalize import GenerationParams, NormalizedRequest, normalize
 from reelay.providers.base import Operation
 from reelay.routing import Route, Router
@@ -51,6 +51,7 @@ class CreateRequest:
     references: list[MediaSource] = field(default_factory=list)
     video: MediaSource | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    webhook_url: Any = None  # a gateway field: checked and stored by the API layer, never sent upstream
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,7 @@ class VideoService:
         dry_run: bool = False,
         remixed_from: str | None = None,
         operation: Operation = "generate",
+        on_insert: CreateHook | None = None,
     ) -> VideoJob | Estimate:
         if request.model is not None and not isinstance(request.model, str):
             raise InvalidRequest("model must be a string", param="model")
@@ -133,7 +135,8 @@ class VideoService:
                     report=plan.normalized.report_json(),
                     cost_estimate=plan.normalized.cost_estimate,
                     remixed_from_video_id=remixed_from,
-                )
+                ),
+                on_insert=on_insert,
             )
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
@@ -141,25 +144,28 @@ class VideoService:
         return job
 
     async def edit(
-        self, principal: Principal, request: CreateRequest, *, dry_run: bool = False
+        self, principal: Principal, request: CreateRequest, *, dry_run: bool = False,
+        on_insert: CreateHook | None = None,
     ) -> VideoJob | Estimate:
         """``POST /v1/videos/edits``: change a video (upload, URL or earlier id) as the prompt says."""
-        return await self._from_video(principal, request, "edit", dry_run)
+        return await self._from_video(principal, request, "edit", dry_run, on_insert)
 
     async def extend(
-        self, principal: Principal, request: CreateRequest, *, dry_run: bool = False
+        self, principal: Principal, request: CreateRequest, *, dry_run: bool = False,
+        on_insert: CreateHook | None = None,
     ) -> VideoJob | Estimate:
         """``POST /v1/videos/extensions``: continue a video from its last frame; returns the joined clip."""
-        return await self._from_video(principal, request, "extend", dry_run)
+        return await self._from_video(principal, request, "extend", dry_run, on_insert)
 
     async def _from_video(
-        self, principal: Principal, request: CreateRequest, operation: Operation, dry_run: bool
+        self, principal: Principal, request: CreateRequest, operation: Operation, dry_run: bool,
+        on_insert: CreateHook | None = None,
     ) -> VideoJob | Estimate:
         if request.video is None:
             raise InvalidRequest('video is required: an uploaded file or {"id": "video_…"}', param="video")
         if request.model is None and request.video.kind == "video_id":
             request.model = (await self.get(principal, request.video.value)).model
-        return await self.create(principal, request, operation=operation, dry_run=dry_run)
+        return await self.create(principal, request, operation=operation, dry_run=dry_run, on_insert=on_insert)
 
     async def _read_inputs(
         self, principal: Principal, request: CreateRequest, scratch: Path
@@ -197,7 +203,10 @@ class VideoService:
             inputs["video"] = key
         return inputs
 
-    async def remix(self, principal: Principal, video_id: str, prompt: Any, extra: Mapping[str, Any]) -> VideoJob:
+    async def remix(
+        self, principal: Principal, video_id: str, prompt: Any, extra: Mapping[str, Any],
+        on_insert: CreateHook | None = None,
+    ) -> VideoJob:
         """A new video from a completed one and a new prompt (video-to-video on its first output)."""
         source = await self.get(principal, video_id)
         if source.status is not JobStatus.COMPLETED:
@@ -212,7 +221,7 @@ class VideoService:
             video=MediaSource(kind="video_id", value=video_id),
             extra=dict(extra),
         )
-        job = await self.create(principal, request, remixed_from=video_id, operation="edit")
+        job = await self.create(principal, request, remixed_from=video_id, operation="edit", on_insert=on_insert)
         assert isinstance(job, VideoJob)
         return job
 
@@ -230,6 +239,13 @@ class VideoService:
         return await self.store.page(
             owner=principal.owner, any_owner=principal.admin, after=after, limit=limit, order=order
         )
+
+    async def cancel(self, principal: Principal, video_id: str) -> VideoJob:
+        """Stop an unfinished video (it ends ``cancelled``); a finished one is returned unchanged."""
+        job = await self.get(principal, video_id)
+        if job.status.finished:
+            return job
+        return await self.store.request_cancel(video_id, delete_after=False) or job
 
     async def delete(self, principal: Principal, video_id: str) -> None:
         """Delete a video and its files; an unfinished one is cancelled first."""

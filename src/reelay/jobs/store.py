@@ -12,11 +12,11 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import asdict
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from sqlalchemy import and_, delete, event, or_, select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
 
 from reelay.jobs.models import UNFINISHED, JobStatus, NewJob, VideoJob, VideoOutput, VideoRow
 
@@ -30,26 +30,43 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str) -> AsyncEngine:
-    """An async engine; SQLite gets WAL and a busy timeout so API and workers share it safely."""
-    engine = create_async_engine(url, pool_pre_ping=not url.startswith("sqlite"))
+def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+    """An async engine; SQLite gets WAL and a busy timeout so API and workers share it safely.
+
+    A server database keeps ``pool_size`` connections open and allows few extra: an overflow
+    connection is closed on return, and a PostgreSQL connection costs a process fork to open, so a
+    pool smaller than the steady load turns every burst into connection churn.
+    """
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url)
+    else:
+        engine = create_async_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max(2, pool_size // 4))
     if url.startswith("sqlite"):
         sync_engine: Engine = engine.sync_engine
         event.listen(sync_engine, "connect", _sqlite_pragmas)
     return engine
 
 
+class CreateHook(Protocol):
+    """Runs inside the transaction that inserts a job (e.g. to defer its queue task atomically)."""
+
+    async def __call__(self, connection: AsyncConnection, job: VideoJob) -> None: ...
+
+
 class JobStore:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, on_create: CreateHook | None = None) -> None:
         self.engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._on_create = on_create
 
     async def close(self) -> None:
         await self.engine.dispose()
 
     # -- create and read -------------------------------------------------------------------------
 
-    async def create(self, job: NewJob) -> VideoJob:
+    async def create(self, job: NewJob, *, on_insert: CreateHook | None = None) -> VideoJob:
+        """Insert the job. ``on_insert`` runs in the same transaction (admission checks, idempotency
+        key, webhook target): if it raises, the job was never created."""
         now = time.time()
         row = VideoRow(
             **asdict(job),
@@ -64,6 +81,12 @@ class JobStore:
         )
         async with self._sessions.begin() as session:
             session.add(row)
+            if on_insert is not None:
+                await session.flush()
+                await on_insert(await session.connection(), VideoJob.from_row(row))
+            if self._on_create is not None:  # the row and its queue task commit together, or neither
+                await session.flush()
+                await self._on_create(await session.connection(), VideoJob.from_row(row))
         return VideoJob.from_row(row)
 
     async def get(

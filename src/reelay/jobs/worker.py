@@ -21,6 +21,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
 from reelay.errors import AllProvidersExhausted, ReelayError, UpstreamError, UpstreamTimeout
 from reelay.jobs.models import JobStatus, VideoJob, VideoOutput
 from reelay.jobs.postprocess import postprocess_video
@@ -59,6 +62,9 @@ class WorkerSettings:
     sweep_interval: float = 15.0
     cancel_check_interval: float = 0.5
     max_run_seconds: float = 3600.0  # a provider silent past this ends the job upstream_timeout
+
+
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
 
 
 def counts_against_provider(error: UpstreamError) -> bool:
@@ -203,6 +209,11 @@ class Worker:
             return await self._on_upstream_error(job, error)
         except ReelayError as error:
             return await self.store.fail(job.id, self.worker_id, error.code, error.message)
+        except DATABASE_UNAVAILABLE:
+            # The database, not the job, failed: leave the job alone. Its lease lapses and a sweep picks
+            # it up again (polling the stored request id), so nothing is lost and nothing is failed.
+            log.warning("database unavailable while running a job; it will be retried", extra={"job_id": job.id})
+            return False
         except Exception as error:
             log.exception("job crashed", extra={"job_id": job.id})
             return await self.store.fail(

@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 from reelay.jobs.models import Base
+from reelay.security import models as _security_models  # noqa: F401  (registers its tables on Base)
 
 config = context.config
 target_metadata = Base.metadata

@@ -53,6 +53,7 @@ __all__ = [
     "decode_data_uri",
     "fetch_url",
     "is_public_address",
+    "post_bytes",
     "resolve_host",
 ]
 
@@ -181,6 +182,55 @@ async def _fetch(
     )
 
 
+async def post_bytes(
+    url: str,
+    body: bytes,
+    *,
+    headers: dict[str, str],
+    policy: FetchPolicy,
+    resolver: Resolver | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    param: str | None = None,
+) -> int:
+    """POST ``body`` to ``url`` under ``policy`` (webhooks); return the HTTP status. Redirects are not
+    followed (a 3xx is returned as is). Same checks and address pinning as ``fetch_url``; at most 64 KB
+    of the response is read, and none of it is returned.
+    """
+    try:
+        async with asyncio.timeout(policy.timeout):
+            checked = await _check(_parse(url, policy, param), policy, resolver or resolve_host, param)
+            if transport is not None:
+                return await _post(transport, checked, policy, body, headers, param)
+            async with httpx.AsyncHTTPTransport(trust_env=False, retries=0) as own_transport:
+                return await _post(own_transport, checked, policy, body, headers, param)
+    except (TimeoutError, httpx.TimeoutException):
+        raise _timeout_error(url, policy, param) from None
+    except httpx.HTTPError as exc:
+        raise InvalidRequest(
+            f"Sending to {_host_of(url)} failed ({type(exc).__name__})", param=param, code="fetch_failed"
+        ) from None
+
+
+async def _post(
+    transport: httpx.AsyncBaseTransport,
+    checked: _CheckedURL,
+    policy: FetchPolicy,
+    body: bytes,
+    headers: dict[str, str],
+    param: str | None,
+) -> int:
+    response = await _send(transport, checked, policy, param, method="POST", content=body, headers=headers)
+    try:
+        read = 0
+        async for chunk in response.aiter_bytes():
+            read += len(chunk)
+            if read > 64 * 1024:
+                break
+        return response.status_code
+    finally:
+        await response.aclose()
+
+
 # --- checking -------------------------------------------------------------------------------------
 
 
@@ -292,13 +342,21 @@ def _redirect_target(current: httpx.URL, location: str, policy: FetchPolicy, par
 
 
 async def _send(
-    transport: httpx.AsyncBaseTransport, checked: _CheckedURL, policy: FetchPolicy, param: str | None
+    transport: httpx.AsyncBaseTransport,
+    checked: _CheckedURL,
+    policy: FetchPolicy,
+    param: str | None,
+    *,
+    method: str = "GET",
+    content: bytes | None = None,
+    headers: dict[str, str] | None = None,
 ) -> httpx.Response:
-    """Send the GET to each checked address in turn until one connects."""
+    """Send the request to each checked address in turn until one connects."""
     failure = ""
     for address in checked.addresses:
+        request = _build_request(checked, address, policy, method=method, content=content, headers=headers)
         try:
-            return await transport.handle_async_request(_build_request(checked, address, policy))
+            return await transport.handle_async_request(request)
         except httpx.ConnectError as exc:
             failure = str(exc)[:200]
     raise InvalidRequest(
@@ -309,19 +367,28 @@ async def _send(
     )
 
 
-def _build_request(checked: _CheckedURL, address: IPAddress, policy: FetchPolicy) -> httpx.Request:
+def _build_request(
+    checked: _CheckedURL,
+    address: IPAddress,
+    policy: FetchPolicy,
+    *,
+    method: str = "GET",
+    content: bytes | None = None,
+    headers: dict[str, str] | None = None,
+) -> httpx.Request:
     """The request goes to ``address``; Host header and SNI keep the name, so nothing re-resolves it."""
     extensions: dict[str, object] = {"timeout": httpx.Timeout(policy.timeout).as_dict()}
     if checked.url.scheme == "https" and not checked.is_ip_literal:
         extensions["sni_hostname"] = checked.host.rstrip(".")
-    headers = {
+    pinned = {
         "Host": checked.url.netloc.decode("ascii"),
         "User-Agent": _USER_AGENT,
         "Accept": "*/*",
         "Accept-Encoding": "identity",  # so Content-Length is the size we will read
+        **(headers or {}),
     }
     url = checked.url.copy_with(host=str(address), fragment=None)
-    return httpx.Request("GET", url, headers=headers, extensions=extensions)
+    return httpx.Request(method, url, headers=pinned, content=content, extensions=extensions)
 
 
 async def _read_body(response: httpx.Response, max_bytes: int, param: str | None) -> bytes:

@@ -30,7 +30,13 @@ class UrlSigner:
     def verify(self, key: str, expires: int, signature: str, *, now: float | None = None) -> bool:
         if expires < (time.time() if now is None else now):
             return False
-        return hmac.compare_digest(self.signature(key, expires), signature)
+        if not signature.isascii():  # a real one is hex; compare_digest raises on non-ASCII str
+            return False
+        try:
+            expected = self.signature(key, expires)
+        except UnicodeEncodeError:  # a key with lone surrogates was never signed
+            return False
+        return hmac.compare_digest(expected, signature)
 
 
 def load_or_create_secret(path: Path) -> bytes:

@@ -1,0 +1,102 @@
+"""Each key sees only its own videos; per-key limits (rpm, concurrency, budget) live in the database."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from tests.security.keyed import bearer, create_key, key_id, reelay
+
+PRICED = {"model": "grok-imagine-video", "prompt": "a fox", "seconds": 5}  # $0.25 in demo mode
+
+
+def test_a_key_sees_only_its_own_videos(tmp_path: Path) -> None:
+    with reelay(tmp_path) as client:
+        admin = create_key(client, admin=True)
+        alice, bob = create_key(client, admin), create_key(client, admin)
+        mine = client.post("/v1/videos", json={"prompt": "a fox", "seconds": 1}, headers=bearer(alice)).json()
+        assert mine["id"]
+        video = mine["id"]
+        as_bob = bearer(bob)
+        for method, path in (
+            ("GET", f"/v1/videos/{video}"),
+            ("GET", f"/v1/videos/{video}/content"),
+            ("DELETE", f"/v1/videos/{video}"),
+            ("POST", f"/v1/videos/{video}/cancel"),
+        ):
+            response = client.request(method, path, headers=as_bob)
+            assert response.status_code == 404, (method, path, response.text)
+            assert response.json()["error"]["code"] == "video_not_found"
+        remix = client.post(f"/v1/videos/{video}/remix", json={"prompt": "again"}, headers=as_bob)
+        assert remix.status_code == 404
+        edit = client.post("/v1/videos/edits", json={"prompt": "bw", "video": {"id": video}}, headers=as_bob)
+        assert edit.status_code == 404
+        assert client.get("/v1/videos", headers=as_bob).json()["data"] == []
+        assert [v["id"] for v in client.get("/v1/videos", headers=bearer(alice)).json()["data"]] == [video]
+        assert client.get(f"/v1/videos/{video}", headers=bearer(admin)).status_code == 200
+        assert video in [v["id"] for v in client.get("/v1/videos", headers=bearer(admin)).json()["data"]]
+        assert client.get(f"/v1/videos/{video}", headers=bearer(alice)).json()["status"] == "queued"
+    database = sqlite3.connect(tmp_path / "reelay.db")
+    assert database.execute("SELECT owner FROM videos").fetchall() == [(key_id(alice),)]
+    database.close()
+
+
+def test_requests_per_minute_are_shared_between_processes(tmp_path: Path) -> None:
+    with reelay(tmp_path) as first, reelay(tmp_path) as second:  # two API processes, one database
+        admin = create_key(first, admin=True)
+        limited = bearer(create_key(first, admin, rpm=4))
+        statuses = [client.get("/v1/videos", headers=limited).status_code for client in (first, second) * 2]
+        assert statuses == [200] * 4
+        refused = second.get("/v1/videos", headers=limited)
+        assert refused.status_code == 429 and refused.json()["error"]["code"] == "rate_limited"
+        assert 1 <= int(refused.headers["Retry-After"]) <= 60
+        assert first.get("/v1/videos", headers=limited).status_code == 429
+        assert first.get("/v1/videos", headers=bearer(admin)).status_code == 200  # other keys are unaffected
+
+
+def test_default_rpm_from_settings(tmp_path: Path) -> None:
+    with reelay(tmp_path, default_rpm=2) as client:
+        admin = create_key(client, admin=True)
+        user = bearer(create_key(client, admin))
+        assert [client.get("/v1/models", headers=user).status_code for _ in range(3)] == [200, 200, 429]
+        own = bearer(create_key(client, admin, rpm=10))  # a key's own limit wins over the default
+        assert [client.get("/v1/models", headers=own).status_code for _ in range(3)] == [200] * 3
+
+
+def test_concurrent_jobs_limit(tmp_path: Path) -> None:
+    with reelay(tmp_path) as client:  # no workers run here: jobs stay queued until cancelled
+        admin = create_key(client, admin=True)
+        user = bearer(create_key(client, admin, max_concurrent=2))
+        ids = [client.post("/v1/videos", json={"prompt": f"v{i}"}, headers=user).json()["id"] for i in range(2)]
+        refused = client.post("/v1/videos", json={"prompt": "third"}, headers=user)
+        assert refused.status_code == 429, refused.text
+        assert refused.json()["error"]["code"] == "rate_limited" and refused.headers["Retry-After"] == "5"
+        assert client.post("/v1/videos", json={"prompt": "admin"}, headers=bearer(admin)).status_code == 202
+        assert client.post(f"/v1/videos/{ids[0]}/cancel", headers=user).json()["status"] == "cancelled"
+        assert client.post("/v1/videos", json={"prompt": "third"}, headers=user).status_code == 202
+        assert len(client.get("/v1/videos", headers=user).json()["data"]) == 3  # the refused one never existed
+
+
+def test_budget_answers_402(tmp_path: Path) -> None:
+    with reelay(tmp_path, demo=True) as client:
+        admin = create_key(client, admin=True)
+        token = create_key(client, admin, budget_usd=0.6)
+        user = bearer(token)
+        estimate = client.post("/v1/videos?dryRun=true", json=PRICED, headers=user)
+        assert estimate.status_code == 200 and estimate.json()["cost_estimate"] == 0.25  # a dry run is free
+        assert [client.post("/v1/videos", json=PRICED, headers=user).status_code for _ in range(2)] == [202, 202]
+        refused = client.post("/v1/videos", json=PRICED, headers=user)
+        assert refused.status_code == 402, refused.text
+        error = refused.json()["error"]
+        assert error["code"] == "insufficient_quota" and error["type"] == "insufficient_quota"
+        assert "$0.1000" in error["message"]
+        keys = {k["id"]: k for k in client.get("/v1/admin/keys", headers=bearer(admin)).json()["data"]}
+        assert keys[key_id(token)]["spent_usd"] == 0.5
+        assert len(client.get("/v1/videos", headers=user).json()["data"]) == 2
+
+
+def test_default_budget_from_settings(tmp_path: Path) -> None:
+    with reelay(tmp_path, demo=True, default_budget_usd=0.3) as client:
+        admin = create_key(client, admin=True)
+        user = bearer(create_key(client, admin))
+        assert [client.post("/v1/videos", json=PRICED, headers=user).status_code for _ in range(2)] == [202, 402]
