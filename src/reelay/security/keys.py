@@ -25,6 +25,7 @@ from reelay.security.models import ApiKeyRow
 
 PREFIX = "rly_"
 _ID_HEX = 16
+NO_KEYS_RECHECK_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,7 @@ class KeyStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._keys_exist = False  # once true, always true: key rows are never deleted
+        self._recheck_at = 0.0
 
     async def create(
         self, *, name: str = "", admin: bool = False, limits: KeyLimits | None = None
@@ -138,10 +140,16 @@ class KeyStore:
             return ApiKey.from_row(row)
 
     async def any_configured(self) -> bool:
-        """Whether authentication is on (a key row exists). Positive answers are cached."""
-        if not self._keys_exist:
+        """Whether authentication is on (a key row exists).
+
+        A yes is cached for good (rows are never deleted); a no for ``NO_KEYS_RECHECK_SECONDS``, so
+        the embedded default does not pay a query per request, and a first key created by another
+        process (``reelay keys create`` next to a running server) takes effect within that time.
+        """
+        if not self._keys_exist and time.monotonic() >= self._recheck_at:
             async with self._sessions() as session:
                 self._keys_exist = (await session.scalar(select(ApiKeyRow.id).limit(1))) is not None
+            self._recheck_at = time.monotonic() + NO_KEYS_RECHECK_SECONDS
         return self._keys_exist
 
     async def verify(self, token: str) -> ApiKey:
