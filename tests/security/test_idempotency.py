@@ -95,3 +95,20 @@ async def test_ten_concurrent_duplicates_create_one_job(tmp_path: Path) -> None:
     assert video_count(tmp_path / "data") == 1
     inputs = tmp_path / "data" / "files" / "inputs"
     assert not inputs.exists() or [p.name for p in inputs.iterdir()] in ([], list(ids))
+
+
+def test_the_sweep_purges_expired_idempotency_keys(tmp_path: Path) -> None:
+    def stored_keys() -> int:
+        database = sqlite3.connect(tmp_path / "reelay.db")
+        try:
+            return int(database.execute("SELECT count(*) FROM idempotency_keys").fetchone()[0])
+        finally:
+            database.close()
+
+    with reelay(tmp_path, idempotency_hours=0.0001) as client:  # 0.36 s
+        response = client.post("/v1/videos", json={"prompt": "a"}, headers={"Idempotency-Key": "k-1"})
+        assert response.status_code == 202, response.text
+        assert stored_keys() == 1
+        time.sleep(0.5)
+        client.portal.call(client.app.state.worker.sweep)  # type: ignore[attr-defined]
+        assert stored_keys() == 0

@@ -130,7 +130,14 @@ def test_cancelled_and_failed_events(tmp_path: Path, receiver: Receiver) -> None
     assert events[failed]["data"]["error"] == {"code": "upstream_error", "message": "the provider broke"}
 
 
+def deliveries_counted(outcome: str) -> float:
+    from reelay.api.metrics import REGISTRY
+
+    return REGISTRY.get_sample_value("reelay_webhook_deliveries_total", {"outcome": outcome}) or 0.0
+
+
 def test_retries_then_delivers_then_gives_up(tmp_path: Path, receiver: Receiver) -> None:
+    before = {o: deliveries_counted(o) for o in ("delivered", "retry", "gave_up")}
     receiver.statuses = [500, 503]
     with reelay(tmp_path, **FAST) as client:
         first = client.post("/v1/videos", json={"prompt": "a", "webhook_url": receiver.url}).json()["id"]
@@ -144,6 +151,8 @@ def test_retries_then_delivers_then_gives_up(tmp_path: Path, receiver: Receiver)
         wait_for(lambda: sorted(r[0] for r in delivery_rows(client)) == ["delivered", "failed"])
         failed = next(r for r in delivery_rows(client) if r[0] == "failed")
         assert failed[1] == 4 and "HTTP 500" in failed[2]  # 1 attempt + 3 retries
+    counted = {o: deliveries_counted(o) - before[o] for o in before}
+    assert counted == {"delivered": 1, "retry": 2 + 3, "gave_up": 1}  # the /metrics counter saw each attempt
 
 
 def test_pending_deliveries_survive_a_restart(tmp_path: Path, receiver: Receiver) -> None:
@@ -186,3 +195,14 @@ async def test_the_url_is_checked_again_at_delivery(tmp_path: Path) -> None:
         row = (await connection.execute(text("SELECT status, last_error FROM webhook_deliveries"))).one()
     await store.close()
     assert row[0] == "failed" and "private address 10.0.0.7" in row[1]
+
+
+def test_deleting_a_queued_video_sends_video_cancelled(tmp_path: Path, receiver: Receiver) -> None:
+    """No worker ends a queued job that is deleted, so the service reports the ending itself."""
+    with reelay(tmp_path, **FAST) as client:
+        video_id = client.post("/v1/videos", json={"prompt": "a", "webhook_url": receiver.url}).json()["id"]
+        assert client.delete(f"/v1/videos/{video_id}").json()["deleted"] is True
+        wait_for(lambda: len(receiver.received) == 1)
+        assert client.get(f"/v1/videos/{video_id}").status_code == 404
+    event = receiver.received[0].json()
+    assert event["type"] == "video.cancelled" and event["data"]["id"] == video_id

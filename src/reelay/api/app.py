@@ -40,7 +40,7 @@ from reelay.jobs.inputs import InputLimits
 from reelay.jobs.migrate import upgrade_database
 from reelay.jobs.service import VideoService
 from reelay.jobs.store import JobStore, make_engine
-from reelay.jobs.worker import Worker, WorkerSettings
+from reelay.jobs.worker import JobListener, Worker, WorkerSettings
 from reelay.procpool import ProcessPool
 from reelay.providers.base import Provider
 from reelay.providers.local import LocalProvider
@@ -96,6 +96,7 @@ def create_app(settings: Settings | None = None, *, extra_providers: ProviderFac
             catalog, provider_types, config=routing, demo=settings.demo, breaker=build_breaker(settings, routing)
         )
         queue = dispatch.queue
+        listeners: list[JobListener] = [security.listener, MetricsListener()]
         worker = Worker(
             store=store,
             storage=storage,
@@ -105,7 +106,8 @@ def create_app(settings: Settings | None = None, *, extra_providers: ProviderFac
             scratch_dir=data_dir / "scratch",
             breaker=router.breaker,
             # webhooks: the delivery row is stored before the worker moves on; then the metrics
-            listeners=[security.listener, MetricsListener()],
+            listeners=listeners,
+            sweep_hooks=[security.guard.idempotency.purge_expired],
             settings=WorkerSettings(
                 concurrency=settings.workers,
                 lease_seconds=settings.job_lease_seconds,
@@ -131,6 +133,7 @@ def create_app(settings: Settings | None = None, *, extra_providers: ProviderFac
             queue=queue,
             limits=limits,
             scratch_base=data_dir / "uploads",
+            listeners=listeners,
         )
         app.state.ctx = AppContext(
             service=service,

@@ -16,7 +16,6 @@ from reelay.api.deps import AppContext, context, principal
 from reelay.api.present import dump, video_object
 from reelay.api.schemas import VideoObject
 from reelay.errors import NotFound
-from reelay.jobs.models import JobStatus
 from reelay.jobs.service import Principal
 
 router = APIRouter()
@@ -46,10 +45,6 @@ async def webhook_secret(ctx: Ctx, who: Who) -> JSONResponse:
     summary="Cancel a video; 200 once it is cancelled (or already finished), 202 while the worker stops",
 )
 async def cancel_video(video_id: VideoId, request: Request, ctx: Ctx, who: Who) -> JSONResponse:
-    before = await ctx.service.get(who, video_id)
     job = await ctx.service.cancel(who, video_id)
-    if job.status is JobStatus.CANCELLED and not before.status.finished and ctx.guard is not None:
-        # Cancelled before any worker held it: no worker will report the ending, so report it here.
-        await ctx.guard.listener.job_finished(job)
     body = dump(video_object(job, ctx.links, str(request.base_url)))
     return JSONResponse(body, status_code=200 if job.status.finished else 202)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from reelay.api.guard import Guard
+from reelay.api.metrics import WEBHOOK_DELIVERIES
 from reelay.api.present import Links
 from reelay.config import Settings
 from reelay.jobs.idempotency import IdempotencyStore
@@ -44,7 +45,8 @@ def build_security(settings: Settings, engine: AsyncEngine, links: Links) -> Sec
     secrets = WebhookSecrets(engine)
     delays = tuple(settings.webhook_retry_delays)
     deliveries = DeliveryLoop(
-        engine, secrets, policy, retry_delays=delays, poll_interval=min([1.0, *(d / 2 for d in delays)])
+        engine, secrets, policy, retry_delays=delays, poll_interval=min([1.0, *(d / 2 for d in delays)]),
+        on_outcome=lambda outcome: WEBHOOK_DELIVERIES.labels(outcome=outcome).inc(),
     )
     listener = WebhookListener(engine, output_link, wake=deliveries.wake)
     defaults = DefaultLimits(

@@ -7,9 +7,10 @@ committed and queued, the job is the worker's to finish.
 
 from __future__ import annotations
 
+import logging
 import shutil
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -19,10 +20,13 @@ from reelay.jobs.inputs import InputLimits, MediaInput, MediaSource, read_source
 from reelay.jobs.models import JobStatus, NewJob, VideoJob
 from reelay.jobs.queue import JobQueue
 from reelay.jobs.store import CreateHook, JobStore
+from reelay.jobs.worker import JobListener
 from reelay.normalize import GenerationParams, NormalizedRequest, normalize
 from reelay.providers.base import Operation
 from reelay.routing import Route, Router
 from reelay.storage.base import Storage
+
+log = logging.getLogger("reelay.service")
 
 Variant = Literal["video", "thumbnail", "spritesheet"]
 
@@ -81,7 +85,9 @@ class VideoService:
         queue: JobQueue,
         limits: InputLimits,
         scratch_base: Path,
+        listeners: Sequence[JobListener] = (),
     ) -> None:
+        self.listeners = list(listeners)
         self.store = store
         self.storage = storage
         self.router = router
@@ -245,13 +251,26 @@ class VideoService:
         job = await self.get(principal, video_id)
         if job.status.finished:
             return job
-        return await self.store.request_cancel(video_id, delete_after=False) or job
+        return await self._request_cancel(job, delete_after=False)
+
+    async def _request_cancel(self, job: VideoJob, *, delete_after: bool) -> VideoJob:
+        """Ask for the job to stop. A queued job nobody holds ends at once, and since no worker will
+        report that ending, the listeners (webhooks, metrics) are told here; a running job is ended,
+        and reported, by its worker."""
+        after = await self.store.request_cancel(job.id, delete_after=delete_after) or job
+        if after.status is JobStatus.CANCELLED:
+            for listener in self.listeners:
+                try:
+                    await listener.job_finished(after)
+                except Exception:
+                    log.exception("job listener failed", extra={"job_id": job.id})
+        return after
 
     async def delete(self, principal: Principal, video_id: str) -> None:
         """Delete a video and its files; an unfinished one is cancelled first."""
         job = await self.get(principal, video_id)
         if not job.status.finished:
-            await self.store.request_cancel(video_id, delete_after=True)
+            await self._request_cancel(job, delete_after=True)
             return
         await self.store.mark_deleted(video_id)
         await self.storage.delete_prefix(f"videos/{video_id}/")

@@ -116,8 +116,11 @@ class DeliveryLoop:
         poll_interval: float = 1.0,
         resolver: Resolver | None = None,
         transport_factory: Callable[[], httpx.AsyncBaseTransport] | None = None,
+        on_outcome: Callable[[str], None] = lambda outcome: None,
     ) -> None:
+        """``on_outcome`` hears "delivered", "retry" or "gave_up" for every attempt (the metrics)."""
         self.engine = engine
+        self.on_outcome = on_outcome
         self.secrets = secrets
         self.policy = policy
         self.retry_delays = tuple(retry_delays)
@@ -228,6 +231,8 @@ class DeliveryLoop:
     async def _record(self, row: _Delivery, error: str | None) -> None:
         now = time.time()
         values: dict[str, Any] = {"lease_expires_at": None, "last_error": error}
+        outcome = "delivered" if error is None else "gave_up" if row.attempts > len(self.retry_delays) else "retry"
+        self.on_outcome(outcome)
         if error is None:
             values.update(status=DELIVERED, delivered_at=now)
         elif row.attempts > len(self.retry_delays):

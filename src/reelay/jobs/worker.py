@@ -16,7 +16,7 @@ import random
 import shutil
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -92,6 +92,7 @@ class Worker:
         worker_id: str | None = None,
         listeners: Sequence[JobListener] = (),
         breaker: CircuitBreaker | None = None,
+        sweep_hooks: Sequence[Callable[[], Awaitable[object]]] = (),
     ) -> None:
         self.store = store
         self.storage = storage
@@ -106,6 +107,7 @@ class Worker:
         self._retry_handles: list[asyncio.TimerHandle] = []
         self.listeners = list(listeners)
         self.breaker = breaker or CircuitBreaker()
+        self.sweep_hooks = list(sweep_hooks)  # other housekeeping on the same beat (expired idempotency keys)
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -159,6 +161,8 @@ class Worker:
                 self.queue.put(video_id)
         for video_id in await self.store.purgeable_ids():
             await self.purge(video_id)
+        for hook in self.sweep_hooks:
+            await hook()
 
     async def purge(self, video_id: str) -> None:
         await self.storage.delete_prefix(f"videos/{video_id}/")
