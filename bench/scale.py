@@ -38,6 +38,7 @@ from tests.media_helpers import make_video
 from tests.postgres import throwaway_database
 from tests.scale.cluster import Cluster, moto_server, process_tree, rss_bytes, s3_client, scale_env
 
+from loadgen import open_loop_get, percentile  # bench/loadgen.py
 from machine import cpu_model  # bench/machine.py (scripts run from bench/)
 
 
@@ -62,46 +63,6 @@ async def submit_all(urls: list[str], jobs: int, clients: int) -> tuple[list[str
         start = time.perf_counter()
         await asyncio.gather(*(client_loop(http) for _ in range(clients)))
         return ids, errors, time.perf_counter() - start
-
-
-async def retrieve_open_loop(urls: list[str], ids: list[str], rate: float, seconds: float) -> tuple[list[float], int]:
-    """Latencies (s) of GETs due on a fixed schedule (request n at start + n / rate), and failures.
-
-    64 client coroutines take the requests in order; latency counts from the scheduled time, so a
-    request that starts late because the server (or the client) fell behind is charged for it.
-    Bounded concurrency keeps httpx's connection pool (slow with thousands of waiters) out of the way.
-    """
-    latencies: list[float] = []
-    failures = 0
-    total = int(rate * seconds)
-    next_index = iter(range(total))
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-    async with httpx.AsyncClient(limits=limits, timeout=30) as http:
-        start = time.perf_counter()
-
-        async def client_loop() -> None:
-            nonlocal failures
-            for n in next_index:
-                scheduled = start + n / rate
-                delay = scheduled - time.perf_counter()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                try:
-                    response = await http.get(f"{urls[n % len(urls)]}/v1/videos/{random.choice(ids)}")
-                except httpx.HTTPError:
-                    failures += 1
-                    continue
-                if response.status_code != 200:
-                    failures += 1
-                latencies.append(time.perf_counter() - scheduled)
-
-        await asyncio.gather(*(client_loop() for _ in range(64)))
-    return latencies, failures
-
-
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def memory_report(cluster: Cluster) -> list[tuple[str, int]]:
@@ -158,8 +119,11 @@ def main() -> None:
             stats = httpx.get(f"{fake.url}/_stats", timeout=5).json()
             print(f"in flight: {len(ids)} jobs unfinished; {stats['submissions']} generating at the provider")
 
-            latencies, failures = asyncio.run(retrieve_open_loop(urls, ids, args.rate, args.seconds))
-            ms = [s * 1000 for s in latencies]
+            results = asyncio.run(
+                open_loop_get(urls, lambda n: f"/v1/videos/{random.choice(ids)}", rate=args.rate, seconds=args.seconds)
+            )
+            ms = [s * 1000 for s in results.latencies]
+            failures = results.failures
             p50, p99 = percentile(ms, 0.50), percentile(ms, 0.99)
             print(f"retrieve: {len(ms)} GETs at {args.rate:.0f}/s, {failures} failed: p50 {p50:.1f} ms, "
                   f"mean {statistics.fmean(ms):.1f} ms, p99 {p99:.1f} ms, max {max(ms):.1f} ms "

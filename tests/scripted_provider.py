@@ -21,6 +21,7 @@ class ScriptedProvider:
         always_fail_submit: UpstreamError | None = None,
         poll_errors: list[UpstreamError] | None = None,
         silent: bool = False,
+        failed_generations: int = 0,
     ) -> None:
         self.name = name
         self.video = video
@@ -28,6 +29,8 @@ class ScriptedProvider:
         self.always_fail_submit = always_fail_submit
         self.poll_errors = list(poll_errors or [])
         self.silent = silent
+        self.failed_generations = failed_generations  # the first N generations end failed (retryable)
+        self.submit_keys: list[str | None] = []  # the Idempotency-Key of every submit attempt
         self.submit_attempts = 0
         self.submissions: list[ProviderJob] = []
         self.polls: dict[str, int] = {}
@@ -35,6 +38,7 @@ class ScriptedProvider:
 
     async def submit(self, job: ProviderJob) -> str:
         self.submit_attempts += 1
+        self.submit_keys.append(job.idempotency_key)
         if self.always_fail_submit is not None:
             raise self.always_fail_submit
         if self.submit_errors:
@@ -50,6 +54,9 @@ class ScriptedProvider:
         self.polls[upstream_id] += 1
         if self.silent or self.polls[upstream_id] < 2:
             return PollResult("running", progress=0.5, poll_after=0.05)
+        if int(upstream_id.rsplit("_", 1)[1]) <= self.failed_generations:
+            error = UpstreamError(f"{self.name}: the GPU fell over", retryable=True, code="upstream_job_failed")
+            return PollResult("failed", error=error)
         return PollResult("succeeded", progress=1.0)
 
     async def fetch_output(self, upstream_id: str, result: PollResult, destination: Path) -> None:

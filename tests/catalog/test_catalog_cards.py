@@ -86,7 +86,7 @@ def test_grok_card() -> None:
         6,
     )
     assert (card.native_n, card.max_n, card.audio) == (1, 4, True)
-    assert (card.max_prompt_chars, card.max_reference_images) == (4096, 1)
+    assert (card.max_prompt_chars, card.max_reference_images, card.reference_to_video) == (4096, 7, True)
     assert card.price_per_second == 0.05
     assert CATALOG.get("grok-imagine-video-1.5").price_per_second == 0.08
 
@@ -101,6 +101,7 @@ def test_grok_param_behaviours() -> None:
         "resolution": ("converted", "resolution"),
         "n": ("emulated", None),
         "input_reference": ("converted", "image"),
+        "reference_images": ("converted", "reference_images"),
         "input_video": ("converted", "video"),
     }
     assert {name: (rule.behaviour, rule.upstream) for name, rule in params.items()} == expected

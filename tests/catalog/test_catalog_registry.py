@@ -179,6 +179,8 @@ def _tier_ratio() -> dict[str, Any]:
         (_set(durations={"min": 2, "max": 10, "step": 1, "default": 12}), "min <= default <= max"),
         (_set(custom_size={"max_long_side": 100, "max_short_side": 200, "min_side": 64}), "min_side"),
         (_set(unknown_field=1), "unknown_field"),
+        (_set(max_reference_images=3), "reference_to_video = true"),
+        (_set(max_reference_images=3, reference_to_video=True), "params.reference_images rule"),
     ],
 )
 def test_bad_cards_fail_with_the_file_name(tmp_path: Path, data: dict[str, Any], message: str) -> None:

@@ -4,48 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
-from sqlalchemy import delete
 
-from reelay.jobs.migrate import upgrade_database
-from reelay.jobs.models import JobStatus, NewJob, VideoOutput, VideoRow
-from reelay.jobs.store import JobStore, make_engine
-
-
-def new_job(video_id: str, owner: str | None = None) -> NewJob:
-    return NewJob(
-        id=video_id,
-        owner=owner,
-        model="reelay-local",
-        prompt="a fox",
-        size="1280x720",
-        seconds="5",
-        n=1,
-        provider="local",
-        executed_model="reelay-local",
-        request={"mode": "t2v"},
-        report=[],
-        cost_estimate=0.0,
-    )
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[JobStore]:
-    """The same store on SQLite (a file per test) and on PostgreSQL (one throwaway database per run)."""
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'jobs.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    upgrade_database(url)
-    upgrade_database(url)  # idempotent: every start runs it
-    store = JobStore(make_engine(url))
-    async with store.engine.begin() as connection:  # PostgreSQL tests share a database: start empty
-        await connection.execute(delete(VideoRow))
-    yield store
-    await store.close()
+from reelay.jobs.models import JobStatus, VideoOutput
+from reelay.jobs.store import JobStore
+from tests.jobs.conftest import new_job
 
 
 async def test_create_then_get_round_trips(store: JobStore) -> None:
@@ -95,8 +59,23 @@ async def test_lapsed_lease_can_be_claimed_again(store: JobStore) -> None:
     assert "video_a" in await store.claimable_ids()
     again = await store.claim("video_a", "w2", 30)
     assert again is not None and again.attempts == 2
-    assert not await store.heartbeat("video_a", "w1", 30)  # w1 lost its lease
-    assert await store.heartbeat("video_a", "w2", 30)
+    assert await store.heartbeat_many(["video_a"], "w1", 30) == set()  # w1 lost its lease
+    assert await store.heartbeat_many(["video_a"], "w2", 30) == {"video_a"}
+
+
+async def test_one_heartbeat_renews_every_lease_the_worker_holds(store: JobStore) -> None:
+    ids = [f"video_{i:04d}" for i in range(600)]  # more than one IN-list chunk
+    for video_id in ids:
+        await store.create(new_job(video_id))
+        await store.claim(video_id, "w1", 1)
+    await store.claim("video_x", "w1", 1)  # does not exist: not claimed, not renewed
+    await store.create(new_job("video_other"))
+    await store.claim("video_other", "w2", 1)
+    before = time.time()
+    renewed = await store.heartbeat_many([*ids, "video_other", "video_x"], "w1", 60)
+    assert renewed == set(ids)
+    assert all(job.lease_expires_at >= before + 59 for job in [await store.get(i) for i in ids[::97]])  # type: ignore[union-attr,operator]
+    assert (await store.get("video_other")).lease_owner == "w2"  # type: ignore[union-attr]
 
 
 async def test_runs_are_durable_and_completion_is_final(store: JobStore) -> None:
@@ -142,7 +121,8 @@ async def test_cancel_of_running_job_is_a_request_for_the_worker(store: JobStore
     await store.claim("video_a", "w1", 30)
     job = await store.request_cancel("video_a", delete_after=False)
     assert job is not None and job.status is JobStatus.IN_PROGRESS and job.cancel_requested
-    assert await store.is_cancel_requested("video_a")
+    await store.create(new_job("video_b"))
+    assert await store.cancel_requested_among(["video_a", "video_b", "video_gone"]) == {"video_a", "video_gone"}
 
 
 async def test_expired_jobs_become_purgeable(store: JobStore) -> None:

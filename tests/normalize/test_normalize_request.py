@@ -460,9 +460,50 @@ def test_a_model_that_needs_an_input() -> None:
 
 def test_too_many_reference_images() -> None:
     with pytest.raises(InvalidRequest) as info:
-        run(GROK, reference_images=2)
+        run(GROK, reference_images=8)
     assert info.value.param == "input_reference"
-    assert "at most 1" in info.value.message
+    assert "at most 7" in info.value.message
+    with pytest.raises(InvalidRequest) as refused:  # one first frame only, no references
+        run(LOCAL, reference_images=2)
+    assert refused.value.param == "input_reference" and "at most 1" in refused.value.message
+
+
+# -- reference-to-video: images as references, not the first frame ----------------------------
+
+
+def test_one_image_is_the_first_frame_and_keeps_its_shape() -> None:
+    result = run(GROK, reference_images=1, reference_size=(768, 1365))
+    assert result.reference_mode == "first_frame" and result.aspect_ratio == "9:16"
+
+
+def test_several_images_are_references_and_do_not_set_the_shape() -> None:
+    result = run(GROK, reference_images=3, reference_size=(768, 1365))
+    assert result.reference_mode == "references" and result.mode == "i2v"
+    assert result.aspect_ratio == "16:9"  # the card's default: a reference is not a frame to fit
+    report = entry(result, "input_reference")
+    assert (report.behaviour, report.requested, report.upstream) == ("converted", 3, "reference_images")
+    assert report.value == {"images": 3, "used_as": "references"}
+
+
+def test_reference_mode_is_explicit_when_asked() -> None:
+    assert run(GROK, reference_images=1, reference_mode="references").reference_mode == "references"
+    assert run(GROK, reference_images=1, reference_mode="auto").reference_mode == "first_frame"
+    assert run(GROK, reference_mode="auto").reference_mode is None
+
+
+@pytest.mark.parametrize(
+    ("card", "fields", "param", "words"),
+    [
+        (GROK, {"reference_images": 2, "reference_mode": "first_frame"}, "input_reference", "animates one image"),
+        (GROK, {"reference_images": 1, "reference_mode": "collage"}, "reference_mode", "must be one of"),
+        (GROK, {"reference_mode": "references"}, "reference_mode", "needs input_reference"),
+        (LOCAL, {"reference_images": 1, "reference_mode": "references"}, "reference_mode", "reference-to-video"),
+    ],
+)
+def test_reference_mode_errors_name_the_field(card: Any, fields: dict[str, Any], param: str, words: str) -> None:
+    with pytest.raises(InvalidRequest) as info:
+        run(card, **fields)
+    assert info.value.param == param and words in info.value.message
 
 
 @pytest.mark.parametrize("video", [(0, 480, 4.0), (640, -1, 4.0), (640, 480, 0.0), (640, 480, math.nan)])

@@ -124,6 +124,18 @@ async def test_text_to_video_round_trip(
     assert not openai_fake.uploads
 
 
+async def test_a_resubmission_under_the_same_key_gets_the_same_video(
+    provider: OpenAICompatibleProvider, openai_fake: OpenAIVideosFake
+) -> None:
+    first = await provider.submit(job(idempotency_key="reelay-video_1-0-abc"))
+    again = await provider.submit(job(idempotency_key="reelay-video_1-0-abc"))  # after a crash, say
+    other = await provider.submit(job(idempotency_key="reelay-video_1-0-def"))
+    assert first == again != other
+    keys = [s.headers.get("idempotency-key") for s in openai_fake.seen if s.method == "POST"]
+    assert keys == ["reelay-video_1-0-abc", "reelay-video_1-0-abc", "reelay-video_1-0-def"]
+    assert len(openai_fake.videos) == 2
+
+
 async def test_image_and_video_inputs_are_uploaded_as_input_reference(
     provider: OpenAICompatibleProvider, openai_fake: OpenAIVideosFake, provider_media: Path
 ) -> None:

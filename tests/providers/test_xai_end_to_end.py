@@ -87,6 +87,56 @@ def test_image_to_video(app_client: TestClient, xai_fake: XAIFake, provider_medi
     assert create.body["aspect_ratio"] == "4:3"  # the 320x240 reference's shape
 
 
+def test_reference_to_video_sends_every_image_as_a_reference(
+    app_client: TestClient, xai_fake: XAIFake, provider_media: Path, tmp_path: Path
+) -> None:
+    png = base64.b64encode((provider_media / "reference.png").read_bytes()).decode()
+    references = [{"image_url": f"data:image/png;base64,{png}"} for _ in range(3)]
+    prompt = "@Image1 meets @Image2 at @Image3"
+    created = app_client.post(
+        "/v1/videos", json={"model": "grok-imagine-video", "prompt": prompt, "input_reference": references}
+    )
+    assert created.status_code == 202, created.text
+    body = finish(app_client, created.json()["id"])
+    assert_completed_with_mp4(app_client, body, tmp_path)
+    (create,) = xai_fake.creates()  # the fake refuses image + reference_images together, and over 7
+    assert create.path == "/v1/videos/generations" and "image" not in create.body
+    assert [ref["url"] for ref in create.body["reference_images"]] == [f"data:image/png;base64,{png}"] * 3
+    assert create.body["aspect_ratio"] == "16:9"  # references do not set the frame: the card's default
+    (entry,) = [e for e in body["metadata"]["normalization"] if e["param"] == "input_reference"]
+    assert entry["upstream"] == "reference_images" and entry["value"] == {"images": 3, "used_as": "references"}
+
+
+def test_one_image_as_a_reference_when_asked(
+    app_client: TestClient, xai_fake: XAIFake, provider_media: Path, tmp_path: Path
+) -> None:
+    with open(provider_media / "reference.png", "rb") as image:
+        created = app_client.post(
+            "/v1/videos",
+            data={"model": "grok-imagine-video", "prompt": "@Image1 walks", "reference_mode": "references"},
+            files={"input_reference": ("reference.png", image, "image/png")},
+        )
+    assert created.status_code == 202, created.text
+    assert_completed_with_mp4(app_client, finish(app_client, created.json()["id"]), tmp_path)
+    (create,) = xai_fake.creates()
+    assert len(create.body["reference_images"]) == 1 and "image" not in create.body
+    assert "reference_mode" not in create.body  # a gateway field, never sent upstream
+
+
+def test_eight_references_are_refused_before_a_job_exists(
+    app_client: TestClient, xai_fake: XAIFake, provider_media: Path
+) -> None:
+    png = "data:image/png;base64," + base64.b64encode((provider_media / "reference.png").read_bytes()).decode()
+    response = app_client.post(
+        "/v1/videos",
+        json={"model": "grok-imagine-video", "prompt": "crowd", "input_reference": [{"image_url": png}] * 8},
+    )
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["param"] == "input_reference" and "at most 7" in error["message"], error
+    assert xai_fake.creates() == []
+
+
 def test_video_to_video_is_an_edit(
     app_client: TestClient, xai_fake: XAIFake, provider_media: Path, tmp_path: Path
 ) -> None:

@@ -149,3 +149,18 @@ def test_demo_mode_serves_catalog_models_locally_and_says_so(tmp_path: Path) -> 
     assert done["status"] == "completed", done
     assert done["metadata"]["provider"] == "local" and done["metadata"]["executed_model"] == "reelay-local"
     assert done["output"]["size"] == "1280x720"  # what the local engine really rendered (fitted to 720p)
+
+
+def test_a_lost_submit_answer_is_retried_under_the_same_key_and_a_failed_generation_gets_a_new_one(
+    tmp_path: Path, video: Path
+) -> None:
+    """The key is stored before the submit: an upstream that honours Idempotency-Key sees a retry of an
+    answer it sent (but we never read) as the same generation; a generation that failed is a new one."""
+    solo = ScriptedProvider("solo", video, submit_errors=[unavailable(), unavailable()], failed_generations=1)
+    with app_with(tmp_path, {"solo": solo}) as client:
+        body = finish(client, create(client, "grok-imagine-video-1.5"))
+    assert body["status"] == "completed", body
+    first, retry1, retry2, after_failure = solo.submit_keys
+    assert first is not None and first.startswith("reelay-video_")
+    assert first == retry1 == retry2  # the two lost answers: the same key again
+    assert after_failure is not None and after_failure != first  # the failed generation: a fresh key

@@ -1,6 +1,7 @@
 """A loopback fake of an OpenAI Videos API server with real latency, run as its own process.
 
-POST /v1/videos → a video ``queued`` (counted: ``submissions``); GET /v1/videos/{id} →
+POST /v1/videos → a video ``queued`` (counted: ``submissions``; a repeated ``Idempotency-Key``
+answers the first video again and counts as a ``replay``, as OpenAI's API and Reelay do); GET /v1/videos/{id} →
 ``in_progress`` until its latency (uniform in [min, max] seconds) has passed, then ``completed``;
 GET /v1/videos/{id}/content → a small MP4. GET /_stats reports what it saw. A process of its own
 keeps its event loop away from the test's (and the benchmark's) GIL.
@@ -37,6 +38,8 @@ class FakeVideos:
     submitted: dict[str, list[float]] = field(default_factory=dict)  # prompt -> submission times
     polls: int = 0
     fetched: set[str] = field(default_factory=set)
+    by_key: dict[str, str] = field(default_factory=dict)  # Idempotency-Key -> video id
+    replays: int = 0
 
     def app(self) -> Starlette:
         return Starlette(
@@ -62,10 +65,16 @@ class FakeVideos:
         if denied is not None:
             return denied
         form = await request.form()
+        key = request.headers.get("idempotency-key")
+        if key is not None and key in self.by_key:
+            self.replays += 1
+            return JSONResponse(self._body(self.by_key[key], "queued", 0))
         self.submissions += 1
         self.submitted.setdefault(str(form.get("prompt")), []).append(time.time())
         video_id = f"video_fake_{uuid.uuid4().hex}"
         self.ready_at[video_id] = time.time() + random.uniform(self.min_latency, self.max_latency)
+        if key is not None:
+            self.by_key[key] = video_id
         return JSONResponse(self._body(video_id, "queued", 0))
 
     async def retrieve(self, request: Request) -> Response:
@@ -105,6 +114,7 @@ class FakeVideos:
         return JSONResponse(
             {
                 "submissions": self.submissions,
+                "replays": self.replays,
                 "polls": self.polls,
                 "fetched": len(self.fetched),
                 "generating": sum(1 for ready in self.ready_at.values() if ready > now),

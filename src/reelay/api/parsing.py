@@ -23,7 +23,7 @@ from reelay.errors import InvalidRequest, ReelayError, UnsupportedMediaType
 from reelay.jobs.inputs import MediaSource
 from reelay.jobs.service import CreateRequest
 
-_SIMPLE_FIELDS = ("model", "size", "aspect_ratio", "resolution", "n", "seed")
+_SIMPLE_FIELDS = ("model", "size", "aspect_ratio", "resolution", "n", "seed", "reference_mode")
 _REFERENCE_KEY = re.compile(r"^input_reference(\[\d*\])?$")
 # The SDKs flatten {"image_url": …} (or a list of them) into form fields like input_reference[0][image_url].
 _FLAT_REFERENCE_KEY = re.compile(r"^input_reference(\[\d*\])?\[(image_url|url)\](\[url\])?$")
@@ -170,7 +170,7 @@ def create_request_from_form(form: FormData) -> CreateRequest:
 
 
 def _set_simple_fields(request: CreateRequest, data: dict[str, Any]) -> None:
-    for name in ("model", "size", "aspect_ratio"):
+    for name in ("model", "size", "aspect_ratio", "reference_mode"):
         value = data.get(name)
         if value is not None and not isinstance(value, str):
             raise InvalidRequest(f"{name} must be a string", param=name)

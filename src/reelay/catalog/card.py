@@ -115,6 +115,9 @@ class ModelCard(_Frozen):
     audio: bool = False
     max_prompt_chars: int = Field(gt=0)
     max_reference_images: int = Field(default=0, ge=0)
+    # True when images can guide the video as references (identity, style, scene) rather than be its
+    # first frame: several input_reference images, or reference_mode = "references", go this way.
+    reference_to_video: bool = False
     # Longest input video the model accepts for v2v; None means no limit of its own.
     max_input_video_seconds: float | None = Field(default=None, gt=0)
     # True when a v2v output keeps the input's duration and geometry (seconds/size are then ignored).
@@ -166,6 +169,10 @@ class ModelCard(_Frozen):
             raise ValueError("max_n must be at least native_n")
         if "i2v" in self.modes and self.max_reference_images < 1:
             raise ValueError("a card with mode i2v needs max_reference_images >= 1")
+        if self.max_reference_images > 1 and not self.reference_to_video:
+            raise ValueError("several reference images only make sense with reference_to_video = true")
+        if self.reference_to_video and "reference_images" not in self.params:
+            raise ValueError("a card with reference_to_video needs a params.reference_images rule")
 
     # -- lookups -------------------------------------------------------------------------------
 
@@ -203,6 +210,7 @@ class ModelCard(_Frozen):
             "audio": self.audio,
             "max_prompt_chars": self.max_prompt_chars,
             "max_reference_images": self.max_reference_images,
+            "reference_to_video": self.reference_to_video,
             "pricing": {
                 "currency": "USD",
                 "per_second": self.price_per_second,

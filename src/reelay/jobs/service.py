@@ -52,6 +52,7 @@ class CreateRequest:
     resolution: Any = None
     n: Any = None
     seed: Any = None
+    reference_mode: Any = None  # "auto" | "first_frame" | "references": how input_reference images are used
     references: list[MediaSource] = field(default_factory=list)
     video: MediaSource | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -150,21 +151,33 @@ class VideoService:
         return job
 
     async def edit(
-        self, principal: Principal, request: CreateRequest, *, dry_run: bool = False,
+        self,
+        principal: Principal,
+        request: CreateRequest,
+        *,
+        dry_run: bool = False,
         on_insert: CreateHook | None = None,
     ) -> VideoJob | Estimate:
         """``POST /v1/videos/edits``: change a video (upload, URL or earlier id) as the prompt says."""
         return await self._from_video(principal, request, "edit", dry_run, on_insert)
 
     async def extend(
-        self, principal: Principal, request: CreateRequest, *, dry_run: bool = False,
+        self,
+        principal: Principal,
+        request: CreateRequest,
+        *,
+        dry_run: bool = False,
         on_insert: CreateHook | None = None,
     ) -> VideoJob | Estimate:
         """``POST /v1/videos/extensions``: continue a video from its last frame; returns the joined clip."""
         return await self._from_video(principal, request, "extend", dry_run, on_insert)
 
     async def _from_video(
-        self, principal: Principal, request: CreateRequest, operation: Operation, dry_run: bool,
+        self,
+        principal: Principal,
+        request: CreateRequest,
+        operation: Operation,
+        dry_run: bool,
         on_insert: CreateHook | None = None,
     ) -> VideoJob | Estimate:
         if request.video is None:
@@ -197,12 +210,13 @@ class VideoService:
 
     async def _store_inputs(
         self, video_id: str, references: list[MediaInput], video: MediaInput | None
-    ) -> dict[str, str]:
-        inputs: dict[str, str] = {}
+    ) -> dict[str, Any]:
+        inputs: dict[str, Any] = {}
         for i, reference in enumerate(references):
             key = f"inputs/{video_id}/reference{i}{reference.suffix}"
             await self.storage.put_file(key, reference.path)
-            inputs.setdefault("image", key)
+            inputs.setdefault("image", key)  # the first frame (image-to-video)
+            inputs.setdefault("references", []).append(key)  # all of them (reference-to-video)
         if video is not None:
             key = f"inputs/{video_id}/input{video.suffix}"
             await self.storage.put_file(key, video.path)
@@ -210,7 +224,11 @@ class VideoService:
         return inputs
 
     async def remix(
-        self, principal: Principal, video_id: str, prompt: Any, extra: Mapping[str, Any],
+        self,
+        principal: Principal,
+        video_id: str,
+        prompt: Any,
+        extra: Mapping[str, Any],
         on_insert: CreateHook | None = None,
     ) -> VideoJob:
         """A new video from a completed one and a new prompt (video-to-video on its first output)."""
@@ -318,8 +336,13 @@ def _plan_extension(request: CreateRequest, video: MediaInput, route: Route) -> 
         raise InvalidRequest("prompt is required and must be a string", param="prompt")
     width, height = video.width // 2 * 2, video.height // 2 * 2
     params = GenerationParams(
-        prompt=request.prompt, seconds=request.seconds, seconds_field=request.seconds_field,
-        size=request.size or f"{width}x{height}", n=request.n, seed=request.seed, extra=request.extra,
+        prompt=request.prompt,
+        seconds=request.seconds,
+        seconds_field=request.seconds_field,
+        size=request.size or f"{width}x{height}",
+        n=request.n,
+        seed=request.seed,
+        extra=request.extra,
     )
     normalized = normalize(params, route.card)
     input_seconds = video.seconds or 0.0
@@ -327,7 +350,8 @@ def _plan_extension(request: CreateRequest, video: MediaInput, route: Route) -> 
     if total > MAX_EXTENDED_SECONDS:
         raise InvalidRequest(
             f"the extended video would be {total:.1f} s; the limit is {MAX_EXTENDED_SECONDS:.0f} s in all "
-            f"(the input is {input_seconds:.1f} s)", param="seconds",
+            f"(the input is {input_seconds:.1f} s)",
+            param="seconds",
         )
     overrides = {"mode": "v2v", "width": normalized.width, "height": normalized.height, "input_seconds": input_seconds}
     return _Plan(normalized, normalized.size, total, overrides)
@@ -349,12 +373,13 @@ def _generation_params(
         seed=request.seed,
         reference_images=len(references),
         reference_size=(references[0].width, references[0].height) if references else None,
+        reference_mode=request.reference_mode,
         input_video=(video.width, video.height, video.seconds or 0.0) if video else None,
         extra=request.extra,
     )
 
 
-def _job_request(normalized: NormalizedRequest, inputs: dict[str, str], route: Route) -> dict[str, Any]:
+def _job_request(normalized: NormalizedRequest, inputs: dict[str, Any], route: Route) -> dict[str, Any]:
     """What the worker needs to run the job, as JSON (targets: the providers to try, in order)."""
     return {
         "targets": [{"provider": t.provider, "model": t.model} for t in route.targets],
@@ -373,4 +398,5 @@ def _job_request(normalized: NormalizedRequest, inputs: dict[str, str], route: R
         "audio": True,
         "passthrough": dict(normalized.passthrough),
         "inputs": inputs,
+        "reference_mode": normalized.reference_mode,
     }

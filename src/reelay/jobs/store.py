@@ -47,6 +47,11 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     return engine
 
 
+def _chunks(ids: Sequence[str], size: int = 500) -> list[Sequence[str]]:
+    """Split an ``IN (…)`` list so no statement carries more bound parameters than SQLite allows."""
+    return [ids[start : start + size] for start in range(0, len(ids), size)]
+
+
 class CreateHook(Protocol):
     """Runs inside the transaction that inserts a job (e.g. to defer its queue task atomically)."""
 
@@ -193,17 +198,22 @@ class JobStore:
             assert row is not None
             return VideoJob.from_row(row)
 
-    async def heartbeat(self, video_id: str, worker: str, lease_seconds: float) -> bool:
-        """Extend the lease; False means the lease was lost (another worker took the job)."""
+    async def heartbeat_many(self, video_ids: Sequence[str], worker: str, lease_seconds: float) -> set[str]:
+        """Extend the leases ``worker`` still holds, in one statement; the ids renewed.
+
+        An id missing from the answer was lost (another worker took the job) or has ended."""
         now = time.time()
-        statement = (
-            update(VideoRow)
-            .where(VideoRow.id == video_id, VideoRow.lease_owner == worker)
-            .values(lease_expires_at=now + lease_seconds)
-        )
-        async with self._sessions.begin() as session:
-            result = await session.execute(statement)
-            return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+        renewed: set[str] = set()
+        for chunk in _chunks(video_ids):
+            statement = (
+                update(VideoRow)
+                .where(VideoRow.id.in_(chunk), VideoRow.lease_owner == worker)
+                .values(lease_expires_at=now + lease_seconds)
+                .returning(VideoRow.id)
+            )
+            async with self.engine.begin() as connection:
+                renewed.update((await connection.scalars(statement)).all())
+        return renewed
 
     async def release(self, video_id: str, worker: str) -> None:
         """Give a lease back without finishing (e.g. on shutdown), so another worker can start now."""
@@ -291,10 +301,14 @@ class JobStore:
             row.updated_at = time.time()
             return VideoJob.from_row(row)
 
-    async def is_cancel_requested(self, video_id: str) -> bool:
-        async with self._sessions() as session:
-            row = await session.get(VideoRow, video_id)
-            return row is None or row.cancel_requested
+    async def cancel_requested_among(self, video_ids: Sequence[str]) -> set[str]:
+        """Of these jobs, those a client cancelled or deleted (a row gone counts as cancelled)."""
+        flags: dict[str, bool] = {}
+        for chunk in _chunks(video_ids):
+            query = select(VideoRow.id, VideoRow.cancel_requested).where(VideoRow.id.in_(chunk))
+            async with self.engine.connect() as connection:
+                flags.update({row.id: row.cancel_requested for row in await connection.execute(query)})
+        return {video_id for video_id in video_ids if flags.get(video_id, True)}
 
     async def mark_deleted(self, video_id: str) -> None:
         await self._update(video_id, None, deleted=True)

@@ -1,10 +1,11 @@
 """The worker: takes queued jobs to completed, failed or cancelled, and never loses one.
 
-For each job it holds a lease (renewed by a heartbeat), asks the provider for each of the job's
-runs (``n`` emulated = n parallel runs), stores every provider request id the moment it is known,
-polls with the provider's pacing, downloads and post-processes the output, and ends the job in one
-transaction. On start it re-queues every unfinished job: resumable providers are polled again with
-the stored id; the local engine simply renders again.
+For each job it holds a lease (renewed, with every other running job's, by one ``LeaseKeeper``),
+asks the provider for each of the job's runs (``n`` emulated = n parallel runs), stores every
+provider request id the moment it is known, polls with the provider's pacing, downloads and
+post-processes the output, and ends the job in one transaction. On start it re-queues every
+unfinished job: resumable providers are polled again with the stored id; the local engine simply
+renders again.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from reelay.errors import AllProvidersExhausted, ReelayError, UpstreamError, UpstreamTimeout
+from reelay.jobs.lease_keeper import LeaseKeeper
 from reelay.jobs.models import JobStatus, VideoJob, VideoOutput
 from reelay.jobs.postprocess import postprocess_video
 from reelay.jobs.queue import JobQueue
@@ -45,10 +47,6 @@ class JobListener(Protocol):
 
 class JobCancelled(Exception):
     """The client cancelled or deleted the job while it ran."""
-
-
-class LeaseLost(Exception):
-    """Another worker took the job over (our lease lapsed); stop without touching it."""
 
 
 @dataclass(frozen=True)
@@ -108,6 +106,9 @@ class Worker:
         self.listeners = list(listeners)
         self.breaker = breaker or CircuitBreaker()
         self.sweep_hooks = list(sweep_hooks)  # other housekeeping on the same beat (expired idempotency keys)
+        self.keeper = LeaseKeeper(
+            store, self.worker_id, lease_seconds=settings.lease_seconds, check_interval=settings.cancel_check_interval
+        )
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -129,6 +130,7 @@ class Worker:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks.clear()
+        await self.keeper.stop()
 
     def enqueue(self, video_id: str) -> None:
         self.queue.put(video_id)
@@ -196,7 +198,7 @@ class Worker:
             await self._end_cancelled(job)
             return True
         runner = asyncio.create_task(self._execute(job))
-        watcher = asyncio.create_task(self._watch(job, runner))
+        watch = self.keeper.watch(job.id, runner)
         try:
             outputs = await runner
         except (JobCancelled, asyncio.CancelledError):
@@ -205,7 +207,7 @@ class Worker:
                 runner.cancel()
                 await self.store.release(job.id, self.worker_id)
                 raise
-            if watcher.done() and isinstance(watcher.exception(), LeaseLost):
+            if watch.lease_lost:  # another worker owns the job now: leave it to them
                 return False
             await self._end_cancelled(job)
             return True
@@ -224,29 +226,13 @@ class Worker:
                 job.id, self.worker_id, "internal_error", f"internal error while generating: {type(error).__name__}"
             )
         finally:
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await watcher
+            self.keeper.unwatch(job.id)
             shutil.rmtree(self.scratch_dir / job.id, ignore_errors=True)
         ended = await self.store.complete(
             job.id, self.worker_id, outputs, retention_seconds=self.settings.retention_seconds
         )
         log.info("job completed", extra={"job_id": job.id, "outputs": len(outputs)})
         return ended
-
-    async def _watch(self, job: VideoJob, runner: asyncio.Task[list[VideoOutput]]) -> None:
-        """Renew the lease and notice cancellation while the job runs."""
-        last_beat = time.monotonic()
-        while not runner.done():
-            await asyncio.sleep(self.settings.cancel_check_interval)
-            if await self.store.is_cancel_requested(job.id):
-                runner.cancel()
-                return
-            if time.monotonic() - last_beat >= self.settings.lease_seconds / 3:
-                last_beat = time.monotonic()
-                if not await self.store.heartbeat(job.id, self.worker_id, self.settings.lease_seconds):
-                    runner.cancel()
-                    raise LeaseLost(job.id)
 
     async def _on_upstream_error(self, job: VideoJob, error: UpstreamError) -> bool:
         """Retry a retryable error (False: the job goes on) or fail the job (True: it ended)."""
@@ -278,11 +264,11 @@ class Worker:
         request = job.request
         count = job.n if request.get("emulate_n", True) else 1
         runs = job.runs or [{"index": i} for i in range(count)]
-        image_path, video_path = await self._input_paths(request)
+        image_path, video_path, reference_paths = await self._input_paths(request)
         lock = asyncio.Lock()
         progress: dict[int, float] = {}
 
-        def provider_job(index: int, model: str) -> ProviderJob:
+        def provider_job(index: int, model: str, idempotency_key: str | None = None) -> ProviderJob:
             return ProviderJob(
                 video_id=job.id,
                 index=index,
@@ -294,13 +280,15 @@ class Worker:
                 seconds=float(request["seconds"]),
                 seed=request.get("seed"),
                 audio=bool(request.get("audio", True)),
-                image_path=image_path,
+                image_path=None if reference_paths else image_path,
                 video_path=video_path,
+                reference_paths=reference_paths,
                 n=1 if request.get("emulate_n", True) else job.n,
                 passthrough=request.get("passthrough") or {},
                 operation=request.get("operation", "generate"),
                 aspect_ratio=request.get("aspect_ratio"),
                 resolution=request.get("upstream_resolution") or request.get("resolution"),
+                idempotency_key=idempotency_key,
             )
 
         async def run_one(run: dict[str, Any]) -> list[VideoOutput]:
@@ -310,13 +298,18 @@ class Worker:
         outputs = [o for result in results for o in result]
         return [VideoOutput(**{**asdict(o), "index": i}) for i, o in enumerate(outputs)]
 
-    async def _input_paths(self, request: Mapping[str, Any]) -> tuple[Path | None, Path | None]:
+    async def _input_paths(self, request: Mapping[str, Any]) -> tuple[Path | None, Path | None, tuple[Path, ...]]:
+        """Local paths of the job's stored inputs: first frame, input video, and (reference-to-video)
+        every reference image. A stored input that has gone missing fails the job clearly."""
         inputs = request.get("inputs") or {}
+        wanted_references = inputs.get("references", []) if request.get("reference_mode") == "references" else []
         image = await self.storage.local_path(inputs["image"]) if inputs.get("image") else None
         video = await self.storage.local_path(inputs["video"]) if inputs.get("video") else None
-        if (inputs.get("image") and image is None) or (inputs.get("video") and video is None):
+        references = [await self.storage.local_path(key) for key in wanted_references]
+        missing = (inputs.get("image") and image is None) or (inputs.get("video") and video is None)
+        if missing or any(path is None for path in references):
             raise ReelayError("an input file of this job is missing from storage", code="input_missing")
-        return image, video
+        return image, video, tuple(path for path in references if path is not None)
 
     async def _run(
         self,
@@ -325,7 +318,7 @@ class Worker:
         runs: list[dict[str, Any]],
         lock: asyncio.Lock,
         progress: dict[int, float],
-        provider_job: Callable[[int, str], ProviderJob],
+        provider_job: Callable[[int, str, str | None], ProviderJob],
     ) -> list[VideoOutput]:
         index = int(run["index"])
         if run.get("outputs"):
@@ -334,7 +327,11 @@ class Worker:
         provider = self.providers.get(name)
         upstream_id = run.get("upstream_id")
         if upstream_id is None or provider is None or not provider.resumable:
-            name, model, upstream_id = await self._submit(job, index, provider_job)
+            if "submit_key" not in run:  # durable BEFORE the submit: a crash after the provider took it
+                run["submit_key"] = f"reelay-{job.id}-{index}-{uuid.uuid4().hex[:8]}"  # resends this key
+                async with lock:
+                    await self.store.record_runs(job.id, self.worker_id, runs)
+            name, model, upstream_id = await self._submit(job, index, run["submit_key"], provider_job)
             provider = self.providers[name]
             run.update(upstream_id=upstream_id, provider=name, model=model, submitted_at=time.time())
             async with lock:  # the request id is durable before we wait for anything
@@ -343,7 +340,8 @@ class Worker:
                     await self.store.set_route(job.id, self.worker_id, name, model)
         result = await self._wait(job, provider, run, runs, progress)
         if result.state == "failed":
-            run.pop("upstream_id", None)  # a failed generation is submitted afresh on retry
+            run.pop("upstream_id", None)  # a failed generation is submitted afresh on retry,
+            run.pop("submit_key", None)  # under a new key, or an idempotent upstream replays the failure
             async with lock:
                 await self.store.record_runs(job.id, self.worker_id, runs)
             assert result.error is not None
@@ -355,7 +353,11 @@ class Worker:
         return outputs
 
     async def _submit(
-        self, job: VideoJob, index: int, provider_job: Callable[[int, str], ProviderJob]
+        self,
+        job: VideoJob,
+        index: int,
+        submit_key: str,
+        provider_job: Callable[[int, str, str | None], ProviderJob],
     ) -> tuple[str, str, str]:
         """Submit to the first target that takes it: (provider name, model, upstream id).
 
@@ -375,7 +377,7 @@ class Worker:
                 reasons.append(f"{name}: taken out of the pool after repeated failures")
                 continue
             try:
-                upstream_id = await provider.submit(provider_job(index, model))
+                upstream_id = await provider.submit(provider_job(index, model, submit_key))
             except UpstreamError as error:
                 if counts_against_provider(error):
                     self.breaker.record_failure(name)

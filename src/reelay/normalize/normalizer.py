@@ -10,6 +10,7 @@ does, and the report says so.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 from reelay.catalog import Mode, ModelCard
@@ -17,7 +18,7 @@ from reelay.errors import InvalidRequest, UnsupportedParameter
 from reelay.normalize.dimensions import choose_dimensions
 from reelay.normalize.params import GenerationParams
 from reelay.normalize.report import ReportEntry, entry_for, ignored
-from reelay.normalize.request import NormalizedRequest
+from reelay.normalize.request import NormalizedRequest, ReferenceMode
 from reelay.normalize.values import (
     check_prompt,
     clamp_seconds,
@@ -29,14 +30,18 @@ from reelay.normalize.values import (
 )
 
 KEEPS_LENGTH = "the output keeps the input video's length"
+REFERENCE_MODES = ("auto", "first_frame", "references")
 MODE_NAMES: dict[Mode, str] = {"t2v": "text-to-video", "i2v": "image-to-video", "v2v": "video-to-video"}
 
 
 def normalize(params: GenerationParams, card: ModelCard) -> NormalizedRequest:
     """Check ``params`` against ``card`` and map every value onto what the model offers."""
     mode = choose_mode(params, card)
+    reference_mode = choose_reference_mode(params, card)
     prompt = check_prompt(params.prompt, card)
-    dims = choose_dimensions(params, card, mode)
+    # References guide the look, not the frame: the output's shape follows the request or the card.
+    shape_source = replace(params, reference_size=None) if reference_mode == "references" else params
+    dims = choose_dimensions(shape_source, card, mode)
     seconds, seconds_entries = _seconds(params, card, mode)
     n, n_entries = _n(params, card)
     seed, seed_entries = _seed(params, card)
@@ -46,7 +51,7 @@ def normalize(params: GenerationParams, card: ModelCard) -> NormalizedRequest:
         *dims.entries,
         *n_entries,
         *seed_entries,
-        *_input_entries(params, card),
+        *_input_entries(params, card, reference_mode),
         *(ReportEntry(key, "passthrough", value, value, upstream=key) for key, value in params.extra.items()),
     ]
     return NormalizedRequest(
@@ -67,6 +72,7 @@ def normalize(params: GenerationParams, card: ModelCard) -> NormalizedRequest:
         passthrough=dict(params.extra),
         report=tuple(report),
         cost_estimate=round(card.price_for(dims.tier) * seconds * n, 6),
+        reference_mode=reference_mode,
     )
 
 
@@ -92,6 +98,34 @@ def choose_mode(params: GenerationParams, card: ModelCard) -> Mode:
             param=param,
         )
     _check_inputs(params, card)
+    return mode
+
+
+def choose_reference_mode(params: GenerationParams, card: ModelCard) -> ReferenceMode | None:
+    """How the input_reference images are used: one image is the first frame unless the client asks
+    for ``reference_mode: "references"``; several images are references (reference-to-video)."""
+    requested = params.reference_mode
+    if requested is not None and requested not in REFERENCE_MODES:
+        raise InvalidRequest(
+            f"reference_mode must be one of {', '.join(REFERENCE_MODES)}, not {requested!r}.", param="reference_mode"
+        )
+    count = params.reference_images
+    if count == 0:
+        if requested not in (None, "auto"):
+            raise InvalidRequest("reference_mode needs input_reference images to apply to.", param="reference_mode")
+        return None
+    if requested == "first_frame" and count > 1:
+        raise InvalidRequest(
+            f"reference_mode first_frame animates one image, and {count} were sent; send one, or use references.",
+            param="input_reference",
+        )
+    mode: ReferenceMode = "references" if requested == "references" or count > 1 else "first_frame"
+    if mode == "references" and not card.reference_to_video:
+        raise UnsupportedParameter(
+            f"{card.id} cannot use images as references (reference-to-video); it animates one image as the "
+            "first frame. Send one input_reference, or choose a model whose capabilities list reference_to_video.",
+            param="reference_mode" if count == 1 else "input_reference",
+        )
     return mode
 
 
@@ -162,10 +196,15 @@ def _seed(params: GenerationParams, card: ModelCard) -> tuple[int | None, list[R
     return seed, [entry_for(card, "seed", params.seed, seed)]
 
 
-def _input_entries(params: GenerationParams, card: ModelCard) -> list[ReportEntry]:
+def _input_entries(
+    params: GenerationParams, card: ModelCard, reference_mode: ReferenceMode | None
+) -> list[ReportEntry]:
     entries: list[ReportEntry] = []
-    if params.reference_images > 0:
-        count = params.reference_images
+    count = params.reference_images
+    if reference_mode == "references":
+        value = {"images": count, "used_as": "references"}
+        entries.append(entry_for(card, "reference_images", count, value, param="input_reference"))
+    elif reference_mode == "first_frame":
         entries.append(entry_for(card, "input_reference", count, count))
     if params.input_video is not None:
         width, height, seconds = params.input_video

@@ -26,5 +26,6 @@ class GenerationParams:
     seed: int | str | None = None
     reference_images: int = 0  # how many input_reference images were sent
     reference_size: tuple[int, int] | None = None  # (width, height) of the first reference image
+    reference_mode: Any = None  # "auto" (default), "first_frame" or "references"
     input_video: tuple[int, int, float] | None = None  # (width, height, seconds) of the input video
     extra: Mapping[str, Any] = field(default_factory=dict)  # passed to the provider untouched

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from reelay.catalog import Mode
 from reelay.normalize.report import ReportEntry
+
+ReferenceMode = Literal["first_frame", "references"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,8 @@ class NormalizedRequest:
     passthrough: Mapping[str, Any]
     report: tuple[ReportEntry, ...]
     cost_estimate: float  # USD: price per second at this tier x seconds x n
+    # How input_reference images are used: the first frame, or references (reference-to-video).
+    reference_mode: ReferenceMode | None = None
 
     @property
     def size(self) -> str:

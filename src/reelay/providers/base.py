@@ -36,13 +36,18 @@ class ProviderJob:
     seconds: float
     seed: int | None
     audio: bool = True
-    image_path: Path | None = None
+    image_path: Path | None = None  # the first frame (image-to-video)
     video_path: Path | None = None
+    # Reference-to-video: images that guide identity, style and scene (never the first frame).
+    reference_paths: tuple[Path, ...] = ()
     n: int = 1
     passthrough: Mapping[str, Any] = field(default_factory=dict)
     operation: Operation = "generate"
     aspect_ratio: str | None = None  # the card's ratio label, e.g. "16:9" (for upstreams that take ratios)
     resolution: str | None = None  # the provider's own tier name, e.g. "720p" (card tier_upstream)
+    # Stored before the submit and sent again if a crash makes Reelay submit this run a second time;
+    # an upstream that honours ``Idempotency-Key`` then answers with the same generation.
+    idempotency_key: str | None = None
 
 
 @dataclass(frozen=True)

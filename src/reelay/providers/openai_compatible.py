@@ -16,6 +16,11 @@ Operations: ``generate`` and ``edit`` are both a create with the input file (edi
 input video, as vLLM-Omni does video-to-video). ``extend`` is refused with ``unsupported_operation``:
 OpenAI's extension takes ``{video: {id}}`` of a video stored on that server, which an external server
 cannot have, and no multipart variant is specified anywhere.
+
+Every submit carries ``Idempotency-Key`` (the run's key, stored before the POST). OpenAI's API and
+Reelay honour it; a server that ignores it is no worse off, and one that honours it turns the
+resubmission after a worker crash (provider accepted, id not yet stored) into a replay of the same
+video instead of a second generation.
 """
 
 from __future__ import annotations
@@ -177,9 +182,10 @@ class OpenAICompatibleProvider:
 
     async def submit(self, job: ProviderJob) -> str:
         items = await asyncio.to_thread(multipart, job, self._video_field)
-        response = await http.request(
-            self._label, self._client, "POST", self._url(), files=items, headers=self._headers
-        )
+        headers = dict(self._headers)
+        if job.idempotency_key:  # a resubmission after a crash gets the first submission's video back
+            headers["Idempotency-Key"] = job.idempotency_key
+        response = await http.request(self._label, self._client, "POST", self._url(), files=items, headers=headers)
         return parse_created(self._label, http.json_body(self._label, response))
 
     async def poll(self, upstream_id: str) -> PollResult:

@@ -1,4 +1,4 @@
-"""xAI's Grok Imagine video API: generate (text/image → video), edit and extend, then poll.
+"""xAI's Grok Imagine video API: generate (text/image/references → video), edit and extend, then poll.
 
 Wire format followed (read 2026; xAI publishes no OpenAPI file for these routes):
 - https://docs.x.ai/developers/model-capabilities/video.md — endpoints, async flow, limits (15 s
@@ -10,7 +10,8 @@ Wire format followed (read 2026; xAI publishes no OpenAPI file for these routes)
 - Vercel AI SDK ``packages/xai/src/xai-video-model.ts`` (github.com/vercel/ai) — JSON bodies,
   ``image: {url}`` / ``video: {url}`` with ``data:<mime>;base64,`` for inline bytes, the status schema
   (``pending|done|expired|failed``, ``video.url``, ``video.respect_moderation``, ``progress``, ``error``)
-  and "a missing status with a video URL means done".
+  and "a missing status with a video URL means done"; reference-to-video is the generations endpoint
+  with ``reference_images: [{url}]`` (1-7 images, not combined with ``image``).
 
 What this module owns: turning a ``ProviderJob`` into one JSON request, and one status body into a
 ``PollResult`` (pure functions, no I/O), plus the thin async class the worker calls. HTTP failures are
@@ -65,7 +66,9 @@ def build_request(job: ProviderJob) -> tuple[str, dict[str, Any]]:
             body["aspect_ratio"] = job.aspect_ratio
         if job.resolution:
             body["resolution"] = job.resolution
-        if job.mode == "i2v":
+        if job.reference_paths:  # reference-to-video: the same endpoint, images as references
+            body["reference_images"] = [{"url": image_data_uri(path)} for path in job.reference_paths]
+        elif job.mode == "i2v":
             body["image"] = {"url": image_data_uri(job.image_path)}
     else:  # edit and extend take the source video; the output keeps its shape (and, for edit, length)
         body["video"] = {"url": video_data_uri(job.video_path)}

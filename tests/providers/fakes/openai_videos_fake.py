@@ -59,6 +59,7 @@ class OpenAIVideosFake:
     uploads: list[Upload] = field(default_factory=list)
     videos: dict[str, FakeVideo] = field(default_factory=dict)
     deleted: list[str] = field(default_factory=list)
+    by_key: dict[str, str] = field(default_factory=dict)  # Idempotency-Key -> the video it created
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def reset(self) -> None:
@@ -70,6 +71,7 @@ class OpenAIVideosFake:
             self.uploads.clear()
             self.videos.clear()
             self.deleted.clear()
+            self.by_key.clear()
 
     def fail_next(self, **kwargs: Any) -> None:
         self.faults.add(Fault(**kwargs))
@@ -113,7 +115,12 @@ class OpenAIVideosFake:
         problem = self._validate(fields, form.multi_items())
         if problem is not None:
             return _error(400, problem)
+        key = request.headers.get("idempotency-key")
+        if key is not None and key in self.by_key:  # as OpenAI's API: the same key answers the same video
+            return JSONResponse(self.videos[self.by_key[key]].body)
         video_id = f"video_gen_{uuid.uuid4().hex}"
+        if key is not None:
+            self.by_key[key] = video_id
         body = {
             "id": video_id, "object": "video", "status": "queued", "model": fields.get("model", "served-model"),
             "prompt": fields["prompt"], "size": fields.get("size", "1280x720"), "seconds": fields.get("seconds", "4"),
