@@ -5,12 +5,14 @@ in-process workers) + 2 × ``reelay worker``, a throwaway PostgreSQL database (p
 moto's S3 server, and a slow fake OpenAI-compatible provider (jobs take an hour, so all stay in
 flight). Then:
 1. submits 10,000 jobs through both APIs (64 concurrent clients) → jobs/s;
-2. sends ``GET /v1/videos/{id}`` open-loop at 500 requests/s for 20 s, spread over both APIs,
-   latency counted from each request's scheduled start → p50 / p99;
+2. sends ``GET /v1/videos/{id}`` open-loop at 500 requests/s for 20 s (then at every other
+   ``--rate`` given), spread over both APIs, latency counted from each request's scheduled start →
+   p50 / p99, and the CPU each process spent per GET (where the 2 cores go);
 3. reads the resident memory (VmRSS) of every process.
+The GETs come from bench/loadgen.py (raw keep-alive HTTP/1.1): httpx would take half a core itself.
 Prints the machine, the date and the figures. Bars (issue 5): p99 ≤ 50 ms, ≤ 300 MB per process.
 
-    cd bench && python scale.py [--jobs 10000] [--rate 500] [--seconds 20] [--worker-concurrency 100]
+    cd bench && python scale.py [--jobs 10000] [--rate 500 --rate 250 …] [--seconds 20] [--worker-concurrency 100]
                           [--cancel-check-seconds 2]
 """
 
@@ -65,6 +67,47 @@ async def submit_all(urls: list[str], jobs: int, clients: int) -> tuple[list[str
         return ids, errors, time.perf_counter() - start
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds() -> dict[str, float]:
+    """CPU seconds so far of every PostgreSQL process, by pid (backends come and go)."""
+    seconds = {}
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if (proc / "comm").read_text().startswith("postgres"):
+                seconds[f"postgres:{proc.name}"] = cpu_seconds(int(proc.name))
+        except (OSError, ValueError, IndexError):  # a backend that ended while we looked
+            continue
+    return seconds
+
+
+def cpu_report(cluster: Cluster) -> dict[str, float]:
+    """CPU seconds so far of each Reelay process (with its children), PostgreSQL and this client."""
+    seconds = {}
+    for proc in cluster.procs:
+        try:
+            seconds[proc.name] = sum(cpu_seconds(pid) for pid in process_tree(proc.popen.pid))
+        except OSError:
+            seconds[proc.name] = 0.0
+    seconds.update(postgres_cpu_seconds())
+    seconds["load generator"] = time.process_time()
+    return seconds
+
+
+def cpu_spent(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """CPU seconds spent between two reports; PostgreSQL's processes summed (a backend that exited
+    in between is not counted, so PostgreSQL's figure is a floor)."""
+    spent: dict[str, float] = {}
+    for name, seconds in after.items():
+        label = "postgres" if name.startswith("postgres:") else name
+        spent[label] = spent.get(label, 0.0) + max(0.0, seconds - before.get(name, 0.0))
+    return spent
+
+
 def memory_report(cluster: Cluster) -> list[tuple[str, int]]:
     rows = []
     for proc in cluster.procs:
@@ -76,7 +119,7 @@ def memory_report(cluster: Cluster) -> list[tuple[str, int]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--jobs", type=int, default=10_000)
-    parser.add_argument("--rate", type=float, default=500.0)
+    parser.add_argument("--rate", type=float, action="append", help="GETs per second (repeat for several; 500)")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--clients", type=int, default=64)
     parser.add_argument("--worker-concurrency", type=int, default=100)
@@ -119,15 +162,19 @@ def main() -> None:
             stats = httpx.get(f"{fake.url}/_stats", timeout=5).json()
             print(f"in flight: {len(ids)} jobs unfinished; {stats['submissions']} generating at the provider")
 
-            results = asyncio.run(
-                open_loop_get(urls, lambda n: f"/v1/videos/{random.choice(ids)}", rate=args.rate, seconds=args.seconds)
-            )
-            ms = [s * 1000 for s in results.latencies]
-            failures = results.failures
-            p50, p99 = percentile(ms, 0.50), percentile(ms, 0.99)
-            print(f"retrieve: {len(ms)} GETs at {args.rate:.0f}/s, {failures} failed: p50 {p50:.1f} ms, "
-                  f"mean {statistics.fmean(ms):.1f} ms, p99 {p99:.1f} ms, max {max(ms):.1f} ms "
-                  f"(bar p99 ≤ 50 ms: {'PASS' if p99 <= 50 else 'FAIL'})")
+            for rate in args.rate or [500.0]:
+                before = cpu_report(cluster)
+                results = asyncio.run(
+                    open_loop_get(urls, lambda n: f"/v1/videos/{random.choice(ids)}", rate=rate, seconds=args.seconds)
+                )
+                spent = cpu_spent(before, cpu_report(cluster))
+                ms = [s * 1000 for s in results.latencies]
+                p50, p99 = percentile(ms, 0.50), percentile(ms, 0.99)
+                print(f"retrieve: {len(ms)} GETs at {rate:.0f}/s, {results.failures} failed: p50 {p50:.1f} ms, "
+                      f"mean {statistics.fmean(ms):.1f} ms, p99 {p99:.1f} ms, max {max(ms):.1f} ms "
+                      f"(bar p99 ≤ 50 ms: {'PASS' if p99 <= 50 else 'FAIL'})")
+                per_get = ", ".join(f"{name} {seconds / len(ms) * 1000:.2f}" for name, seconds in spent.items())
+                print(f"  CPU ms per GET: {per_get}")
             print("memory (VmRSS):")
             worst = 0
             for name, rss in memory_report(cluster):

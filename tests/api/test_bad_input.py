@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from reelay.api.app import create_app
 from reelay.config import Settings
@@ -175,3 +177,22 @@ def test_unknown_parameters_pass_through(client: TestClient) -> None:
     report = {item["param"]: item for item in response.json()["normalization"]}
     assert report["style"]["behaviour"] == "passthrough" and report["style"]["value"] == "noir"
     assert report["guidance_scale"]["value"] == 7
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        OperationalError("SELECT …", {}, Exception("server closed the connection unexpectedly")),
+        PoolTimeout("QueuePool limit of size 10 overflow 2 reached"),
+    ],
+)
+def test_an_unavailable_database_is_a_503_to_retry_not_a_500(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, failure: Exception
+) -> None:
+    async def down(*_args: Any, **_kwargs: Any) -> None:
+        raise failure
+
+    monkeypatch.setattr(client.app.state.ctx.service.store, "get", down)  # type: ignore[attr-defined]
+    response = client.get("/v1/videos/video_0123456789abcdef0123456789abcdef")
+    assert_error(response, 503, "database_unavailable")
+    assert response.headers["retry-after"] == "1"

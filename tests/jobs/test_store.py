@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import time
 
+import psycopg
 import pytest
 
 from reelay.jobs.models import JobStatus, VideoOutput
 from reelay.jobs.store import JobStore
 from tests.jobs.conftest import new_job
+from tests.postgres import ADMIN_CONNINFO
 
 
 async def test_create_then_get_round_trips(store: JobStore) -> None:
@@ -130,3 +132,21 @@ async def test_expired_jobs_become_purgeable(store: JobStore) -> None:
     await store.claim("video_a", "w1", 30)
     await store.complete("video_a", "w1", [], retention_seconds=0.01)
     assert "video_a" in await store.purgeable_ids(now=time.time() + 1)
+
+
+async def test_polling_survives_the_server_dropping_every_connection(store: JobStore) -> None:
+    """No pre-ping: a dropped connection fails its first use. The polling read retries once on a fresh
+    connection, and SQLAlchemy renews the whole pool, so the writes after it work too."""
+    if store.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no server to drop connections")
+    await store.create(new_job("video_a"))
+    await asyncio.gather(*(store.get("video_a") for _ in range(4)))  # several pooled connections
+    database = store.engine.url.database
+    with psycopg.connect(ADMIN_CONNINFO, autocommit=True) as admin:  # what a server restart does to us
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (database,),
+        )
+    job = await store.get("video_a")
+    assert job is not None and job.id == "video_a"
+    assert await store.claim("video_a", "w1", 30) is not None  # the pool was renewed: writes work too

@@ -23,7 +23,13 @@ class AppContext:
     guard: Guard | None = None  # API keys, limits, idempotency, webhooks (None: open, as before keys)
 
 
-def context(request: Request) -> AppContext:
+async def context(request: Request) -> AppContext:
+    """The app's services. Async on purpose: FastAPI runs a plain ``def`` dependency in a worker
+    thread, and that hop cost more than the whole database read of a retrieve."""
+    return app_context(request)
+
+
+def app_context(request: Request) -> AppContext:
     ctx: AppContext = request.app.state.ctx
     return ctx
 
@@ -31,7 +37,7 @@ def context(request: Request) -> AppContext:
 async def principal(request: Request) -> Principal:
     """Who is asking: the key in ``Authorization: Bearer`` (401 if missing, wrong or revoked; 429 past
     its per-minute limit), or the single local owner while no API keys are configured."""
-    guard = context(request).guard
+    guard = app_context(request).guard
     if guard is None:
         return Principal(owner=None, admin=True)
     return await guard.authenticate(request.headers.get("authorization"))

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from reelay.errors import RateLimited, ReelayError
+from reelay.jobs.store import DATABASE_UNAVAILABLE
 
 log = logging.getLogger("reelay.api")
 
@@ -57,8 +58,19 @@ async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """The database is down, restarting or saturated: a 503 the client can retry, never a 500."""
+    log.warning("database unavailable", extra={"path": request.url.path, "error": type(exc).__name__})
+    body = error_body(
+        "the database is unavailable right now; retry shortly", "server_error", "database_unavailable"
+    )
+    return JSONResponse(body, status_code=503, headers={"Retry-After": "1"})
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(ReelayError, reelay_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
+    for error in DATABASE_UNAVAILABLE:
+        app.add_exception_handler(error, database_unavailable)
     app.add_exception_handler(Exception, unexpected_error)

@@ -70,7 +70,9 @@ def key_object(key: ApiKey) -> ApiKeyObject:
     )
 
 
-def admin_guard(ctx: Annotated[AppContext, Depends(context)], who: Annotated[Principal, Depends(principal)]) -> Guard:
+async def admin_guard(
+    ctx: Annotated[AppContext, Depends(context)], who: Annotated[Principal, Depends(principal)]
+) -> Guard:
     if not who.admin:
         raise PermissionDenied("only admin API keys may manage keys; create one with `reelay keys create --admin`")
     if ctx.guard is None:

@@ -9,7 +9,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Boolean, Float, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Float, Index, Integer, Row, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -122,7 +122,8 @@ class VideoJob:
     lease_expires_at: float | None = None
 
     @classmethod
-    def from_row(cls, row: VideoRow) -> VideoJob:
+    def from_row(cls, row: VideoRow | Row[Any]) -> VideoJob:
+        """From an ORM row or a Core row of the videos table (same attribute names)."""
         return cls(
             id=row.id,
             owner=row.owner,

@@ -14,11 +14,16 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import and_, delete, event, or_, select, update
+from sqlalchemy import and_, bindparam, delete, event, or_, select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
 
 from reelay.jobs.models import UNFINISHED, JobStatus, NewJob, VideoJob, VideoOutput, VideoRow
+
+# The database, not the request, failed: unreachable, restarted under us, or every connection busy.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -35,12 +40,17 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
 
     A server database keeps ``pool_size`` connections open and allows few extra: an overflow
     connection is closed on return, and a PostgreSQL connection costs a process fork to open, so a
-    pool smaller than the steady load turns every burst into connection churn.
+    pool smaller than the steady load turns every burst into connection churn. No pre-ping: it is a
+    round trip per checkout (a fifth of a retrieve). A connection the server dropped fails its first
+    use instead; SQLAlchemy then invalidates the whole pool, ``JobStore.get`` retries once, workers
+    leave the job for a later sweep, and other requests answer 503 ``database_unavailable``.
     """
     if url.startswith("sqlite"):
         engine = create_async_engine(url)
     else:
-        engine = create_async_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max(2, pool_size // 4))
+        engine = create_async_engine(
+            url, pool_size=pool_size, max_overflow=max(2, pool_size // 4), pool_recycle=3600
+        )
     if url.startswith("sqlite"):
         sync_engine: Engine = engine.sync_engine
         event.listen(sync_engine, "connect", _sqlite_pragmas)
@@ -50,6 +60,10 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
 def _chunks(ids: Sequence[str], size: int = 500) -> list[Sequence[str]]:
     """Split an ``IN (…)`` list so no statement carries more bound parameters than SQLite allows."""
     return [ids[start : start + size] for start in range(0, len(ids), size)]
+
+
+_VIDEOS = VideoRow.__table__
+_BY_ID = select(_VIDEOS).where(_VIDEOS.c.id == bindparam("video_id"))
 
 
 class CreateHook(Protocol):
@@ -62,6 +76,10 @@ class JobStore:
     def __init__(self, engine: AsyncEngine, *, on_create: CreateHook | None = None) -> None:
         self.engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        # Reads need no transaction: in autocommit a read is one round trip, where a transaction adds
+        # BEGIN and the pool's ROLLBACK on return (on PostgreSQL that halves a retrieve's cost).
+        self._read_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._reads = async_sessionmaker(self._read_engine, expire_on_commit=False)
         self._on_create = on_create
 
     async def close(self) -> None:
@@ -97,14 +115,24 @@ class JobStore:
     async def get(
         self, video_id: str, *, owner: str | None = None, any_owner: bool = True, include_deleted: bool = False
     ) -> VideoJob | None:
-        """The job, or None if it does not exist, was deleted, or belongs to another owner."""
-        async with self._sessions() as session:
-            row = await session.get(VideoRow, video_id)
+        """The job, or None if it does not exist, was deleted, or belongs to another owner.
+
+        The polling path: a connection the server dropped (a database restart) is retried once on a
+        fresh one, so clients polling through a restart see no error (the pool does not pre-ping)."""
+        for attempt in range(2):
+            try:  # Core, not the ORM: no session or identity map for a read that is polled all day
+                async with self._read_engine.connect() as connection:
+                    row = (await connection.execute(_BY_ID, {"video_id": video_id})).one_or_none()
+            except DBAPIError as error:
+                if attempt or not error.connection_invalidated:
+                    raise
+                continue
             if row is None or (row.deleted and not include_deleted):
                 return None
             if not any_owner and row.owner != owner:
                 return None
             return VideoJob.from_row(row)
+        raise AssertionError("unreachable")
 
     async def page(
         self,
@@ -120,7 +148,7 @@ class JobStore:
         if not any_owner:
             query = query.where(VideoRow.owner == owner)
         if after is not None:
-            async with self._sessions() as session:
+            async with self._reads() as session:
                 cursor = await session.get(VideoRow, after)
             if cursor is None:
                 return [], False
@@ -143,7 +171,7 @@ class JobStore:
         else:
             query = query.order_by(VideoRow.created_at.asc(), VideoRow.id.asc())
         query = query.limit(limit + 1)
-        async with self._sessions() as session:
+        async with self._reads() as session:
             rows = (await session.scalars(query)).all()
         jobs = [VideoJob.from_row(r) for r in rows[:limit]]
         return jobs, len(rows) > limit
@@ -151,7 +179,7 @@ class JobStore:
     async def unfinished_ids(self) -> list[str]:
         """Jobs that must still end completed or failed, oldest first (recovery on start)."""
         query = select(VideoRow.id).where(VideoRow.status.in_(UNFINISHED)).order_by(VideoRow.created_at.asc())
-        async with self._sessions() as session:
+        async with self._reads() as session:
             return list((await session.scalars(query)).all())
 
     async def claimable_ids(self, *, now: float | None = None, limit: int = 100) -> list[str]:
@@ -166,7 +194,7 @@ class JobStore:
             .order_by(VideoRow.created_at.asc())
             .limit(limit)
         )
-        async with self._sessions() as session:
+        async with self._reads() as session:
             return list((await session.scalars(query)).all())
 
     # -- leases ----------------------------------------------------------------------------------
@@ -306,7 +334,7 @@ class JobStore:
         flags: dict[str, bool] = {}
         for chunk in _chunks(video_ids):
             query = select(VideoRow.id, VideoRow.cancel_requested).where(VideoRow.id.in_(chunk))
-            async with self.engine.connect() as connection:
+            async with self._read_engine.connect() as connection:
                 flags.update({row.id: row.cancel_requested for row in await connection.execute(query)})
         return {video_id for video_id in video_ids if flags.get(video_id, True)}
 
@@ -330,5 +358,5 @@ class JobStore:
             )
             .limit(limit)
         )
-        async with self._sessions() as session:
+        async with self._reads() as session:
             return list((await session.scalars(query)).all())

@@ -22,15 +22,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
-
 from reelay.errors import AllProvidersExhausted, ReelayError, UpstreamError, UpstreamTimeout
 from reelay.jobs.lease_keeper import LeaseKeeper
 from reelay.jobs.models import JobStatus, VideoJob, VideoOutput
 from reelay.jobs.postprocess import postprocess_video
 from reelay.jobs.queue import JobQueue
-from reelay.jobs.store import JobStore
+from reelay.jobs.store import DATABASE_UNAVAILABLE, JobStore
 from reelay.procpool import ProcessPool
 from reelay.providers.base import PollResult, Provider, ProviderJob
 from reelay.routing.breaker import CircuitBreaker
@@ -60,9 +57,6 @@ class WorkerSettings:
     sweep_interval: float = 15.0
     cancel_check_interval: float = 0.5
     max_run_seconds: float = 3600.0  # a provider silent past this ends the job upstream_timeout
-
-
-DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
 
 
 def counts_against_provider(error: UpstreamError) -> bool:
