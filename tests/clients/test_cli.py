@@ -179,3 +179,37 @@ def _wait_for_submission(process: subprocess.Popen[str]) -> str:
             break
     process.kill()
     raise AssertionError("reelay generate did not report a submission")
+
+
+def test_worker_logs_json_lines_with_secrets_redacted(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """`reelay worker` logs as `reelay serve` does (one JSON object per line, keys redacted), not
+    through a bare basicConfig that would print an API key handed to a log call."""
+    import logging
+
+    from reelay.cli import worker as worker_cli
+    from reelay.logs import JsonFormatter
+
+    ran: list[object] = []
+
+    async def fake_run(settings: object) -> None:
+        ran.append(settings)
+        logging.getLogger("reelay.worker").warning("calling upstream with Bearer xai-0123456789abcdefghij")
+
+    monkeypatch.setattr(worker_cli, "_run", fake_run)
+    monkeypatch.setenv("REELAY_QUEUE", "procrastinate")
+    monkeypatch.setenv("REELAY_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/unused")
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        result = runner.invoke(app, ["worker", "--data-dir", str(tmp_path)])
+        assert result.exit_code == 0, result.output
+        (handler,) = root.handlers
+        assert isinstance(handler.formatter, JsonFormatter)
+        secret = "key Bearer xai-0123456789abcdefghij"
+        record = logging.LogRecord("reelay.worker", logging.WARNING, __file__, 1, secret, None, None)
+        line = json.loads(handler.formatter.format(record))
+        assert "xai-0123456789abcdefghij" not in json.dumps(line) and line["level"] == "warning"
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    assert len(ran) == 1

@@ -9,7 +9,6 @@ by an API process would never reach a separate worker process.
 from __future__ import annotations
 
 import asyncio
-import logging
 import signal
 from pathlib import Path
 from typing import Annotated
@@ -18,6 +17,7 @@ import typer
 from rich.console import Console
 
 from reelay.config import Settings
+from reelay.logs import configure_logging
 
 console = Console(stderr=True)
 
@@ -39,6 +39,9 @@ def worker(
         Path | None, typer.Option("--data-dir", envvar="REELAY_DATA_DIR", help="scratch files and caches")
     ] = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error")] = "info",
+    log_format: Annotated[
+        str, typer.Option(envvar="REELAY_LOG_FORMAT", help="json (one object per line) or text")
+    ] = "json",
 ) -> None:
     """Run jobs from the queue (REELAY_QUEUE=procrastinate), separately from the API."""
     overrides: dict[str, object] = {"run_workers": True}
@@ -58,7 +61,7 @@ def worker(
             "`reelay serve` alone runs its own workers."
         )
         raise typer.Exit(2)
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(log_level, log_format)  # as `reelay serve`: JSON lines with job ids, secrets redacted
     asyncio.run(_run(settings))
 
 

@@ -76,9 +76,11 @@ class JobStore:
     def __init__(self, engine: AsyncEngine, *, on_create: CreateHook | None = None) -> None:
         self.engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
-        # Reads need no transaction: in autocommit a read is one round trip, where a transaction adds
-        # BEGIN and the pool's ROLLBACK on return (on PostgreSQL that halves a retrieve's cost).
-        self._read_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        # Reads need no transaction: on PostgreSQL autocommit makes a read one round trip, where a
+        # transaction adds BEGIN and the pool's ROLLBACK on return (half a retrieve's cost). On SQLite
+        # switching the mode per checkout costs extra hops to aiosqlite's thread: reads stay as they are.
+        sqlite = engine.dialect.name == "sqlite"
+        self._read_engine = engine if sqlite else engine.execution_options(isolation_level="AUTOCOMMIT")
         self._reads = async_sessionmaker(self._read_engine, expire_on_commit=False)
         self._on_create = on_create
 
