@@ -72,13 +72,17 @@ def test_text_to_video(app_client: TestClient, xai_fake: XAIFake, tmp_path: Path
                            "resolution": "720p"}
 
 
-def test_image_to_video(app_client: TestClient, xai_fake: XAIFake, provider_media: Path, tmp_path: Path) -> None:
+def create_with_image(client: TestClient, provider_media: Path, fields: dict[str, str]) -> Any:
+    """A multipart create with the test PNG uploaded as input_reference."""
     with open(provider_media / "reference.png", "rb") as image:
-        created = app_client.post(
-            "/v1/videos",
-            data={"model": "grok-imagine-video", "prompt": "slow push in", "seconds": "3"},
-            files={"input_reference": ("reference.png", image, "image/png")},
+        return client.post(
+            "/v1/videos", data=fields, files={"input_reference": ("reference.png", image, "image/png")}
         )
+
+
+def test_image_to_video(app_client: TestClient, xai_fake: XAIFake, provider_media: Path, tmp_path: Path) -> None:
+    fields = {"model": "grok-imagine-video", "prompt": "slow push in", "seconds": "3"}
+    created = create_with_image(app_client, provider_media, fields)
     assert created.status_code == 202, created.text
     assert_completed_with_mp4(app_client, finish(app_client, created.json()["id"]), tmp_path)
     (create,) = xai_fake.creates()
@@ -110,12 +114,8 @@ def test_reference_to_video_sends_every_image_as_a_reference(
 def test_one_image_as_a_reference_when_asked(
     app_client: TestClient, xai_fake: XAIFake, provider_media: Path, tmp_path: Path
 ) -> None:
-    with open(provider_media / "reference.png", "rb") as image:
-        created = app_client.post(
-            "/v1/videos",
-            data={"model": "grok-imagine-video", "prompt": "@Image1 walks", "reference_mode": "references"},
-            files={"input_reference": ("reference.png", image, "image/png")},
-        )
+    fields = {"model": "grok-imagine-video", "prompt": "@Image1 walks", "reference_mode": "references"}
+    created = create_with_image(app_client, provider_media, fields)
     assert created.status_code == 202, created.text
     assert_completed_with_mp4(app_client, finish(app_client, created.json()["id"]), tmp_path)
     (create,) = xai_fake.creates()

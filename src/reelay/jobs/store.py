@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import and_, bindparam, delete, event, or_, select, update
+from sqlalchemy import Row, and_, bindparam, delete, event, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -121,20 +121,22 @@ class JobStore:
 
         The polling path: a connection the server dropped (a database restart) is retried once on a
         fresh one, so clients polling through a restart see no error (the pool does not pre-ping)."""
-        for attempt in range(2):
-            try:  # Core, not the ORM: no session or identity map for a read that is polled all day
-                async with self._read_engine.connect() as connection:
-                    row = (await connection.execute(_BY_ID, {"video_id": video_id})).one_or_none()
-            except DBAPIError as error:
-                if attempt or not error.connection_invalidated:
-                    raise
-                continue
-            if row is None or (row.deleted and not include_deleted):
-                return None
-            if not any_owner and row.owner != owner:
-                return None
-            return VideoJob.from_row(row)
-        raise AssertionError("unreachable")
+        try:
+            row = await self._row(video_id)
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+            row = await self._row(video_id)  # the pool was renewed: once more, on a fresh connection
+        if row is None or (row.deleted and not include_deleted):
+            return None
+        if not any_owner and row.owner != owner:
+            return None
+        return VideoJob.from_row(row)
+
+    async def _row(self, video_id: str) -> Row[Any] | None:
+        """Core, not the ORM: no session or identity map for a read that is polled all day."""
+        async with self._read_engine.connect() as connection:
+            return (await connection.execute(_BY_ID, {"video_id": video_id})).one_or_none()
 
     async def page(
         self,

@@ -274,7 +274,7 @@ class Worker:
                 seconds=float(request["seconds"]),
                 seed=request.get("seed"),
                 audio=bool(request.get("audio", True)),
-                image_path=None if reference_paths else image_path,
+                image_path=image_path,
                 video_path=video_path,
                 reference_paths=reference_paths,
                 n=1 if request.get("emulate_n", True) else job.n,
@@ -293,17 +293,22 @@ class Worker:
         return [VideoOutput(**{**asdict(o), "index": i}) for i, o in enumerate(outputs)]
 
     async def _input_paths(self, request: Mapping[str, Any]) -> tuple[Path | None, Path | None, tuple[Path, ...]]:
-        """Local paths of the job's stored inputs: first frame, input video, and (reference-to-video)
-        every reference image. A stored input that has gone missing fails the job clearly."""
+        """Local paths of the job's stored inputs: the first frame (image-to-video) or every reference
+        image (reference-to-video), and the input video. A stored input gone missing fails the job."""
         inputs = request.get("inputs") or {}
-        wanted_references = inputs.get("references", []) if request.get("reference_mode") == "references" else []
-        image = await self.storage.local_path(inputs["image"]) if inputs.get("image") else None
+        as_references = request.get("reference_mode") == "references"
+        if as_references:
+            image_keys = list(inputs.get("references", []))
+        else:
+            image_keys = [inputs["image"]] if inputs.get("image") else []
+        images = [await self.storage.local_path(key) for key in image_keys]
         video = await self.storage.local_path(inputs["video"]) if inputs.get("video") else None
-        references = [await self.storage.local_path(key) for key in wanted_references]
-        missing = (inputs.get("image") and image is None) or (inputs.get("video") and video is None)
-        if missing or any(path is None for path in references):
+        if any(path is None for path in images) or (inputs.get("video") and video is None):
             raise ReelayError("an input file of this job is missing from storage", code="input_missing")
-        return image, video, tuple(path for path in references if path is not None)
+        found = tuple(path for path in images if path is not None)
+        if as_references:
+            return None, video, found
+        return (found[0] if found else None), video, ()
 
     async def _run(
         self,
