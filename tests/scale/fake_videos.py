@@ -1,7 +1,7 @@
 """A loopback fake of an OpenAI Videos API server with real latency, run as its own process.
 
 POST /v1/videos → a video ``queued`` (counted: ``submissions``; a repeated ``Idempotency-Key``
-answers the first video again and counts as a ``replay``, as OpenAI's API and Reelay do); GET /v1/videos/{id} →
+answers the first video again and counts as a ``replay``, as Reelay does); GET /v1/videos/{id} →
 ``in_progress`` until its latency (uniform in [min, max] seconds) has passed, then ``completed``;
 GET /v1/videos/{id}/content → a small MP4. GET /_stats reports what it saw. A process of its own
 keeps its event loop away from the test's (and the benchmark's) GIL.

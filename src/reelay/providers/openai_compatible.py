@@ -17,8 +17,8 @@ input video, as vLLM-Omni does video-to-video). ``extend`` is refused with ``uns
 OpenAI's extension takes ``{video: {id}}`` of a video stored on that server, which an external server
 cannot have, and no multipart variant is specified anywhere.
 
-Every submit carries ``Idempotency-Key`` (the run's key, stored before the POST). OpenAI's API and
-Reelay honour it; a server that ignores it is no worse off, and one that honours it turns the
+Every submit carries ``Idempotency-Key`` (the run's key, stored before the POST). Reelay honours
+it (per API key); a server that ignores it is no worse off, and one that honours it turns the
 resubmission after a worker crash (provider accepted, id not yet stored) into a replay of the same
 video instead of a second generation.
 """

@@ -116,7 +116,7 @@ class OpenAIVideosFake:
         if problem is not None:
             return _error(400, problem)
         key = request.headers.get("idempotency-key")
-        if key is not None and key in self.by_key:  # as OpenAI's API: the same key answers the same video
+        if key is not None and key in self.by_key:  # as Reelay does: the same key answers the same video
             return JSONResponse(self.videos[self.by_key[key]].body)
         video_id = f"video_gen_{uuid.uuid4().hex}"
         if key is not None:
