@@ -5,6 +5,8 @@ machine that alone is half a core taken from the servers being measured. This cl
 keep-alive connections per server and does only what a benchmark GET needs: write the request,
 read the status line, the headers and a ``Content-Length`` body. Latency counts from each request's
 scheduled start (request n is due at start + n / rate), so a late start is charged to the server.
+``run_open_loop`` runs it on uvloop (as the servers run): asyncio's own loop costs the client about a
+third more CPU per request.
 """
 
 from __future__ import annotations
@@ -87,6 +89,16 @@ async def open_loop_get(
 
     await asyncio.gather(*(client() for _ in range(connections)))
     return results
+
+
+def run_open_loop(
+    urls: list[str], path_for: Callable[[int], str], *, rate: float, seconds: float, connections: int = 32
+) -> Results:
+    """``open_loop_get`` on a fresh uvloop event loop (uvicorn's loop, installed with it)."""
+    import uvloop
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(open_loop_get(urls, path_for, rate=rate, seconds=seconds, connections=connections))
 
 
 def percentile(samples: list[float], q: float) -> float:

@@ -40,7 +40,7 @@ from tests.media_helpers import make_video
 from tests.postgres import throwaway_database
 from tests.scale.cluster import Cluster, moto_server, process_tree, rss_bytes, s3_client, scale_env
 
-from loadgen import open_loop_get, percentile  # bench/loadgen.py
+from loadgen import percentile, run_open_loop  # bench/loadgen.py
 from machine import cpu_model  # bench/machine.py (scripts run from bench/)
 
 
@@ -164,8 +164,8 @@ def main() -> None:
 
             for rate in args.rate or [500.0]:
                 before = cpu_report(cluster)
-                results = asyncio.run(
-                    open_loop_get(urls, lambda n: f"/v1/videos/{random.choice(ids)}", rate=rate, seconds=args.seconds)
+                results = run_open_loop(
+                    urls, lambda n: f"/v1/videos/{random.choice(ids)}", rate=rate, seconds=args.seconds
                 )
                 spent = cpu_spent(before, cpu_report(cluster))
                 ms = [s * 1000 for s in results.latencies]

@@ -37,8 +37,17 @@ _SECRET_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 REDACTED = "[redacted]"
 
 
+# A pattern above can match only where one of these occurs (in lower case): most log text has none
+# of them, and four regex substitutions per string were a quarter of an access line's cost.
+_SECRET_MARKERS = ("bearer", "basic", "rly_", "sk-", "sk_", "xai-", "xai_", "r8-", "r8_", "signature=", "key=",
+                   "token=", "secret=", "password=")
+
+
 def redact(text: str) -> str:
     """The text with anything that looks like a credential replaced by ``[redacted]``."""
+    lowered = text.lower()
+    if not any(marker in lowered for marker in _SECRET_MARKERS):
+        return text
     for pattern, replacement in _SECRET_PATTERNS:
         text = pattern.sub(replacement, text)
     return text

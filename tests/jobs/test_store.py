@@ -22,6 +22,22 @@ async def test_create_then_get_round_trips(store: JobStore) -> None:
     assert await store.get("video_missing") is None
 
 
+async def test_polling_read_and_orm_read_agree_on_every_field(store: JobStore) -> None:
+    """``get`` reads through its own path (a psycopg pool on PostgreSQL); the list reads through the
+    ORM. A finished job with JSON columns, floats and flags must come back identical from both."""
+    await store.create(new_job("video_a", owner="key1"))
+    await store.claim("video_a", "w1", 30)
+    await store.record_runs("video_a", "w1", [{"upstream_id": "up_1", "submitted_at": 12.5, "output": None}])
+    output = VideoOutput(index=0, key="videos/video_a/0.mp4", width=1280, height=720, seconds=5.0, has_audio=True,
+                         bytes=123_456, thumbnail_key="videos/video_a/0.jpg")
+    assert await store.complete("video_a", "w1", [output], retention_seconds=3600)
+    polled = await store.get("video_a")
+    listed, _ = await store.page()
+    assert polled is not None and polled == listed[0]
+    assert polled.outputs == (output,) and polled.runs[0]["submitted_at"] == 12.5
+    assert polled.status is JobStatus.COMPLETED and isinstance(polled.expires_at, float)
+
+
 async def test_owner_scoping(store: JobStore) -> None:
     await store.create(new_job("video_a", owner="key1"))
     assert await store.get("video_a", owner="key2", any_owner=False) is None
@@ -54,10 +70,12 @@ async def test_only_one_of_racing_workers_claims(store: JobStore) -> None:
 
 async def test_lapsed_lease_can_be_claimed_again(store: JobStore) -> None:
     await store.create(new_job("video_a"))
-    assert await store.claim("video_a", "w1", 0.05) is not None
+    # A 1 s lease: the two checks right after the claim must fall inside it even on a loaded machine
+    # (with 0.05 s a slow run saw the lease lapse before the second claim).
+    assert await store.claim("video_a", "w1", 1.0) is not None
     assert await store.claim("video_a", "w2", 30) is None
     assert "video_a" not in await store.claimable_ids()
-    await asyncio.sleep(0.1)
+    await asyncio.sleep(1.05)
     assert "video_a" in await store.claimable_ids()
     again = await store.claim("video_a", "w2", 30)
     assert again is not None and again.attempts == 2
@@ -134,11 +152,10 @@ async def test_expired_jobs_become_purgeable(store: JobStore) -> None:
     assert "video_a" in await store.purgeable_ids(now=time.time() + 1)
 
 
+@pytest.mark.parametrize("store", ["postgresql"], indirect=True)  # SQLite has no server to drop connections
 async def test_polling_survives_the_server_dropping_every_connection(store: JobStore) -> None:
     """No pre-ping: a dropped connection fails its first use. The polling read retries once on a fresh
-    connection, and SQLAlchemy renews the whole pool, so the writes after it work too."""
-    if store.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite has no server to drop connections")
+    connection and renews both pools (its own and SQLAlchemy's), so the writes after it work too."""
     await store.create(new_job("video_a"))
     await asyncio.gather(*(store.get("video_a") for _ in range(4)))  # several pooled connections
     database = store.engine.url.database

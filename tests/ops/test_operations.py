@@ -85,6 +85,17 @@ def test_redaction_covers_keys_bearer_tokens_and_signatures() -> None:
     assert "expires=1" in cleaned
 
 
+@pytest.mark.parametrize(
+    "secret",
+    ["BEARER Zq8Wx1", "Basic Zq8Wx1", "rly_Zq8Wx1", "sk-Zq8Wx1abcdef", "r8_Zq8Wx1abcdef", "xai_Zq8Wx1abcdef",
+     "API_KEY=Zq8Wx1", "apikey=Zq8Wx1", "Token=Zq8Wx1", "SECRET=Zq8Wx1", "password=Zq8Wx1", "Signature=Zq8Wx1"],
+)
+def test_each_secret_shape_is_redacted_alone_and_in_a_line(secret: str) -> None:
+    """The cheap pre-check in ``redact`` must never let a shape the patterns know pass unredacted."""
+    for text in (secret, f"GET /v1/videos 200 {secret} done"):
+        assert "[redacted]" in redact(text) and "Zq8Wx1" not in redact(text)
+
+
 def test_health_probes(client: httpx.Client) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")

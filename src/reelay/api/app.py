@@ -23,6 +23,7 @@ from reelay.api.body_limit import BodyLimitMiddleware
 from reelay.api.deps import AppContext, principal
 from reelay.api.metrics import MetricsListener
 from reelay.api.metrics import router as metrics_router
+from reelay.api.polling_route import mount_polling_route
 from reelay.api.present import Links
 from reelay.api.request_context import RequestContextMiddleware
 from reelay.api.routes_admin import router as admin_router
@@ -54,6 +55,9 @@ log = logging.getLogger("reelay")
 
 # Builds extra providers once the process pool exists (tests inject fakes this way).
 ProviderFactory = Callable[[ProcessPool], Mapping[str, Provider]]
+
+
+_API_PREFIXES = ("/v1", "/openai/v1")
 
 
 def create_app(settings: Settings | None = None, *, extra_providers: ProviderFactory | None = None) -> FastAPI:
@@ -166,7 +170,7 @@ def create_app(settings: Settings | None = None, *, extra_providers: ProviderFac
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
     app.add_middleware(RequestContextMiddleware)  # added last = outermost: request id, access log, metrics
     authenticated = [Depends(principal)]  # runs once per request even where a route also asks for it
-    for prefix in ("/v1", "/openai/v1"):
+    for prefix in _API_PREFIXES:
         # Authenticated (API keys): every route but health, docs and signed /v1/files links.
         app.include_router(videos_router, prefix=prefix, dependencies=authenticated)
         app.include_router(models_router, prefix=prefix, dependencies=authenticated)
@@ -175,6 +179,7 @@ def create_app(settings: Settings | None = None, *, extra_providers: ProviderFac
     app.include_router(admin_router, prefix="/v1")
     app.include_router(health_router)
     app.include_router(metrics_router)
+    mount_polling_route(app, _API_PREFIXES)  # the polled GET, ahead of FastAPI's routes
     mount_playground(app)  # the web playground at / and /playground (static files in api/static/)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

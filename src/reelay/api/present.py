@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from starlette.responses import JSONResponse
+
 from reelay.api.schemas import (
     ReportItem,
     VideoError,
@@ -95,6 +97,14 @@ def video_object(job: VideoJob, links: Links, base_url: str) -> VideoObject:
             attempts=job.attempts,
         ),
     )
+
+
+def video_response(job: VideoJob, links: Links, base_url: str, status: int = 200) -> JSONResponse:
+    """The video object with the gateway's headers: who served it, and when to poll again."""
+    headers = {"X-Reelay-Provider": job.provider}
+    if not job.status.finished:
+        headers["openai-poll-after-ms"] = "1000"
+    return JSONResponse(dump(video_object(job, links, base_url)), status_code=status, headers=headers)
 
 
 def dump(model: Any) -> Any:

@@ -40,7 +40,8 @@ def incoming_request_id(scope: Scope) -> str | None:
 def route_template(scope: Scope) -> str:
     """``/v1/videos/{video_id}`` rather than the raw path; unmatched paths share one label."""
     route = scope.get("route")
-    path = getattr(route, "path", None)
+    # ``path_format``: ``{video_id}`` where the route declares ``{video_id:video_id}`` (a convertor)
+    path = getattr(route, "path_format", None) or getattr(route, "path", None)
     request_path = str(scope.get("path", ""))
     if isinstance(path, str) and path:
         # Included routers may report their own path without the prefix (/v1, /openai/v1): put it back.

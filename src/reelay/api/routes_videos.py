@@ -15,7 +15,7 @@ from reelay.api.parsing import (
     create_request_from_json,
     parse_body,
 )
-from reelay.api.present import dump, video_object
+from reelay.api.present import dump, video_object, video_response
 from reelay.api.schemas import (
     CreateVideoBody,
     RemixBody,
@@ -49,11 +49,7 @@ _MEDIA_TYPES = {"video": "video/mp4", "thumbnail": "image/jpeg", "spritesheet": 
 
 
 def _video_response(job: VideoJob, ctx: AppContext, request: Request, status: int = 200) -> JSONResponse:
-    headers = {"X-Reelay-Provider": job.provider}
-    if not job.status.finished:
-        headers["openai-poll-after-ms"] = "1000"
-    body = dump(video_object(job, ctx.links, str(request.base_url)))
-    return JSONResponse(body, status_code=status, headers=headers)
+    return video_response(job, ctx.links, str(request.base_url), status)
 
 
 def _created(result: VideoJob | Estimate, ctx: AppContext, request: Request, replayed: bool = False) -> JSONResponse:
@@ -135,6 +131,7 @@ async def list_videos(
 
 @router.get("/videos/{video_id}", response_model=VideoObject, summary="Retrieve a video (poll this)")
 async def retrieve_video(video_id: VideoId, request: Request, ctx: Ctx, who: Who) -> JSONResponse:
+    """Documents the operation; well-formed ids are answered ahead of it by ``api.polling_route``."""
     return _video_response(await ctx.service.get(who, video_id), ctx, request)
 
 

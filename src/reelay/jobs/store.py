@@ -14,16 +14,17 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import Row, and_, bindparam, delete, event, or_, select, update
+from sqlalchemy import and_, bindparam, delete, event, or_, select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
 
 from reelay.jobs.models import UNFINISHED, JobStatus, NewJob, VideoJob, VideoOutput, VideoRow
+from reelay.jobs.polling import POLLING_UNAVAILABLE, row_reader
 
 # The database, not the request, failed: unreachable, restarted under us, or every connection busy.
-DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout, *POLLING_UNAVAILABLE)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -57,6 +58,12 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     return engine
 
 
+def _pool_size(engine: AsyncEngine) -> int:
+    """The engine pool's steady size (``make_engine``'s ``pool_size``); 5 where the pool has none."""
+    size = getattr(engine.sync_engine.pool, "size", None)
+    return int(size()) if callable(size) else 5
+
+
 def _chunks(ids: Sequence[str], size: int = 500) -> list[Sequence[str]]:
     """Split an ``IN (…)`` list so no statement carries more bound parameters than SQLite allows."""
     return [ids[start : start + size] for start in range(0, len(ids), size)]
@@ -82,9 +89,11 @@ class JobStore:
         sqlite = engine.dialect.name == "sqlite"
         self._read_engine = engine if sqlite else engine.execution_options(isolation_level="AUTOCOMMIT")
         self._reads = async_sessionmaker(self._read_engine, expire_on_commit=False)
+        self._polling = row_reader(engine, self._read_engine, _BY_ID, max_size=_pool_size(engine))
         self._on_create = on_create
 
     async def close(self) -> None:
+        await self._polling.close()
         await self.engine.dispose()
 
     # -- create and read -------------------------------------------------------------------------
@@ -119,24 +128,14 @@ class JobStore:
     ) -> VideoJob | None:
         """The job, or None if it does not exist, was deleted, or belongs to another owner.
 
-        The polling path: a connection the server dropped (a database restart) is retried once on a
-        fresh one, so clients polling through a restart see no error (the pool does not pre-ping)."""
-        try:
-            row = await self._row(video_id)
-        except DBAPIError as error:
-            if not error.connection_invalidated:
-                raise
-            row = await self._row(video_id)  # the pool was renewed: once more, on a fresh connection
+        The polling path (``reelay.jobs.polling``): a connection the server dropped (a database
+        restart) is retried once on a fresh one, so clients polling through a restart see no error."""
+        row = await self._polling.by_id(video_id)
         if row is None or (row.deleted and not include_deleted):
             return None
         if not any_owner and row.owner != owner:
             return None
         return VideoJob.from_row(row)
-
-    async def _row(self, video_id: str) -> Row[Any] | None:
-        """Core, not the ORM: no session or identity map for a read that is polled all day."""
-        async with self._read_engine.connect() as connection:
-            return (await connection.execute(_BY_ID, {"video_id": video_id})).one_or_none()
 
     async def page(
         self,
