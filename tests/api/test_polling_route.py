@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from reelay.api.app import create_app
-from reelay.api.polling_route import PollingRoute
+from reelay.api.polling_route import PollingShortcut
 from reelay.config import Settings
 from tests.api.test_bad_input import assert_error
 
@@ -21,11 +20,9 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
         yield http
 
 
-def test_the_polling_route_comes_first_for_both_prefixes(client: TestClient) -> None:
-    first = client.app.router.routes[:2]  # type: ignore[attr-defined]
-    assert [type(route) for route in first] == [PollingRoute, PollingRoute]
-    assert [route.path_format for route in first] == ["/v1/videos/{video_id}", "/openai/v1/videos/{video_id}"]
-    assert not any(isinstance(route, APIRoute) for route in first)
+def test_the_shortcut_is_the_innermost_middleware_for_both_prefixes(client: TestClient) -> None:
+    innermost = client.app.user_middleware[-1]  # type: ignore[attr-defined]
+    assert innermost.cls is PollingShortcut and innermost.kwargs["prefixes"] == ("/v1", "/openai/v1")
 
 
 def test_retrieve_answers_the_same_under_both_prefixes(client: TestClient) -> None:
@@ -44,3 +41,12 @@ def test_unknown_and_malformed_ids_keep_their_errors(client: TestClient) -> None
     malformed = assert_error(client.get("/v1/videos/bad.id"), 400, "invalid_request")  # the FastAPI route's 400
     assert malformed["param"] == "video_id"
     assert_error(client.get(f"/v1/videos/{'a' * 65}"), 400, "invalid_request")
+
+
+def test_an_unexpected_error_is_the_usual_500_body(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(client.app.state.ctx.service.store, "get", broken)  # type: ignore[attr-defined]
+    error = assert_error(client.get("/v1/videos/video_0123456789abcdef"), 500, "internal_error")
+    assert "boom" not in error["message"]

@@ -23,7 +23,7 @@ from reelay.api.body_limit import BodyLimitMiddleware
 from reelay.api.deps import AppContext, principal
 from reelay.api.metrics import MetricsListener
 from reelay.api.metrics import router as metrics_router
-from reelay.api.polling_route import mount_polling_route
+from reelay.api.polling_route import PollingShortcut
 from reelay.api.present import Links
 from reelay.api.request_context import RequestContextMiddleware
 from reelay.api.routes_admin import router as admin_router
@@ -167,6 +167,7 @@ def create_app(settings: Settings | None = None, *, extra_providers: ProviderFac
         lifespan=lifespan,
     )
     errors.install(app)
+    app.add_middleware(PollingShortcut, prefixes=_API_PREFIXES)  # added first = innermost: the polled GET
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
     app.add_middleware(RequestContextMiddleware)  # added last = outermost: request id, access log, metrics
     authenticated = [Depends(principal)]  # runs once per request even where a route also asks for it
@@ -179,7 +180,6 @@ def create_app(settings: Settings | None = None, *, extra_providers: ProviderFac
     app.include_router(admin_router, prefix="/v1")
     app.include_router(health_router)
     app.include_router(metrics_router)
-    mount_polling_route(app, _API_PREFIXES)  # the polled GET, ahead of FastAPI's routes
     mount_playground(app)  # the web playground at / and /playground (static files in api/static/)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
