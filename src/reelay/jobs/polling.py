@@ -62,6 +62,8 @@ class PsycopgRowReader:
     """A psycopg pool in autocommit, opened on first use (a worker that never polls opens nothing).
 
     Connections grow on demand up to ``max_size`` and idle ones close after ten minutes, down to two.
+    A read holds its connection for well under a millisecond, so a few serve thousands of polls a
+    second; more would only count against PostgreSQL's ``max_connections``.
     """
 
     def __init__(self, engine: AsyncEngine, statement: Select[Any], *, max_size: int) -> None:
@@ -103,6 +105,9 @@ class PsycopgRowReader:
     async def close(self) -> None:
         if self._opened:
             await self._pool.close()
+
+
+POLLING_CONNECTIONS = 4  # per process, beside the store's own pool (docs/deploy.md)
 
 
 def row_reader(engine: AsyncEngine, read_engine: AsyncEngine, statement: Select[Any], *, max_size: int) -> RowReader:

@@ -21,7 +21,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
 
 from reelay.jobs.models import UNFINISHED, JobStatus, NewJob, VideoJob, VideoOutput, VideoRow
-from reelay.jobs.polling import POLLING_UNAVAILABLE, row_reader
+from reelay.jobs.polling import POLLING_CONNECTIONS, POLLING_UNAVAILABLE, row_reader
 
 # The database, not the request, failed: unreachable, restarted under us, or every connection busy.
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout, *POLLING_UNAVAILABLE)
@@ -58,12 +58,6 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     return engine
 
 
-def _pool_size(engine: AsyncEngine) -> int:
-    """The engine pool's steady size (``make_engine``'s ``pool_size``); 5 where the pool has none."""
-    size = getattr(engine.sync_engine.pool, "size", None)
-    return int(size()) if callable(size) else 5
-
-
 def _chunks(ids: Sequence[str], size: int = 500) -> list[Sequence[str]]:
     """Split an ``IN (…)`` list so no statement carries more bound parameters than SQLite allows."""
     return [ids[start : start + size] for start in range(0, len(ids), size)]
@@ -89,7 +83,7 @@ class JobStore:
         sqlite = engine.dialect.name == "sqlite"
         self._read_engine = engine if sqlite else engine.execution_options(isolation_level="AUTOCOMMIT")
         self._reads = async_sessionmaker(self._read_engine, expire_on_commit=False)
-        self._polling = row_reader(engine, self._read_engine, _BY_ID, max_size=_pool_size(engine))
+        self._polling = row_reader(engine, self._read_engine, _BY_ID, max_size=POLLING_CONNECTIONS)
         self._on_create = on_create
 
     async def close(self) -> None:
