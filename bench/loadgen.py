@@ -76,7 +76,8 @@ async def open_loop_get(
                     await asyncio.sleep(delay)
                 connection = pool[n % len(pool)]
                 try:
-                    status, _ = await asyncio.wait_for(connection.get(path_for(n)), timeout=30)
+                    async with asyncio.timeout(30):  # not wait_for: that starts a task per request
+                        status, _ = await connection.get(path_for(n))
                 except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as error:
                     results.errors.append(f"{type(error).__name__}: {error}")
                     connection.close()

@@ -4,12 +4,14 @@ health probes, and an OpenAPI schema that documents the real bodies (extras incl
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from reelay.api.request_context import access_level
 from reelay.logs import redact
 from tests.conftest import LiveServer, wait_until_finished
 
@@ -121,3 +123,13 @@ def test_openapi_documents_the_real_bodies(client: httpx.Client) -> None:
     assert "/metrics" in schema["paths"]
     docs = client.get("/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
+
+
+def test_successful_polls_log_at_debug_and_everything_else_at_info() -> None:
+    assert access_level("GET", "/v1/videos/{video_id}", 200) == logging.DEBUG
+    assert access_level("GET", "/openai/v1/videos/{video_id}", 200) == logging.DEBUG
+    assert access_level("GET", "/healthz", 200) == logging.DEBUG
+    for failed in (401, 404, 429, 503):
+        assert access_level("GET", "/v1/videos/{video_id}", failed) == logging.INFO
+    assert access_level("DELETE", "/v1/videos/{video_id}", 200) == logging.INFO
+    assert access_level("POST", "/v1/videos", 202) == logging.INFO

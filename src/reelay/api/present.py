@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from starlette.responses import JSONResponse
+from starlette.responses import Response
 
 from reelay.api.schemas import (
     ReportItem,
@@ -99,12 +99,14 @@ def video_object(job: VideoJob, links: Links, base_url: str) -> VideoObject:
     )
 
 
-def video_response(job: VideoJob, links: Links, base_url: str, status: int = 200) -> JSONResponse:
+def video_response(job: VideoJob, links: Links, base_url: str, status: int = 200) -> Response:
     """The video object with the gateway's headers: who served it, and when to poll again."""
     headers = {"X-Reelay-Provider": job.provider}
     if not job.status.finished:
         headers["openai-poll-after-ms"] = "1000"
-    return JSONResponse(dump(video_object(job, links, base_url)), status_code=status, headers=headers)
+    # pydantic's own JSON encoder: a third of the cost of a dict through json.dumps
+    body = video_object(job, links, base_url).model_dump_json().encode()
+    return Response(body, status_code=status, headers=headers, media_type="application/json")
 
 
 def dump(model: Any) -> Any:

@@ -27,6 +27,15 @@ log = logging.getLogger("reelay.access")
 HEADER = "X-Request-ID"
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _QUIET_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})  # probes and scrapes: debug level only
+# A successful poll is debug level too: clients repeat it every second or so for every video, and the
+# metrics count it anyway. A poll that fails (401, 404, 429, 503) is logged at info like any request.
+_POLL_ROUTES = frozenset({"/v1/videos/{video_id}", "/openai/v1/videos/{video_id}"})
+
+
+def access_level(method: str, route: str, status: int) -> int:
+    """The access line's level: debug for probes, scrapes and successful polls, info otherwise."""
+    quiet = route in _QUIET_ROUTES or (status == 200 and method == "GET" and route in _POLL_ROUTES)
+    return logging.DEBUG if quiet else logging.INFO
 
 
 def incoming_request_id(scope: Scope) -> str | None:
@@ -88,7 +97,7 @@ class RequestContextMiddleware:
             HTTP_REQUESTS.labels(method, route, str(status)).inc()
             HTTP_DURATION.labels(method, route).observe(elapsed)
             log.log(
-                logging.DEBUG if route in _QUIET_ROUTES else logging.INFO,
+                access_level(method, route, status),
                 "%s %s %s",
                 method,
                 route,

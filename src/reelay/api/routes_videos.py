@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.datastructures import FormData
 
 from reelay.api.deps import AppContext, context, principal
@@ -48,11 +48,11 @@ _BODY_DOC: dict[str, Any] = {
 _MEDIA_TYPES = {"video": "video/mp4", "thumbnail": "image/jpeg", "spritesheet": "image/jpeg"}
 
 
-def _video_response(job: VideoJob, ctx: AppContext, request: Request, status: int = 200) -> JSONResponse:
+def _video_response(job: VideoJob, ctx: AppContext, request: Request, status: int = 200) -> Response:
     return video_response(job, ctx.links, str(request.base_url), status)
 
 
-def _created(result: VideoJob | Estimate, ctx: AppContext, request: Request, replayed: bool = False) -> JSONResponse:
+def _created(result: VideoJob | Estimate, ctx: AppContext, request: Request, replayed: bool = False) -> Response:
     if isinstance(result, Estimate):
         return _estimate_response(result)
     return _video_response(result, ctx, request, status=200 if replayed else 202)  # 200: an Idempotency-Key replay
@@ -96,7 +96,7 @@ def _estimate_response(estimate: Estimate) -> JSONResponse:
 )
 async def create_video(
     request: Request, ctx: Ctx, who: Who, dry_run: Annotated[bool, Query(alias="dryRun")] = False
-) -> JSONResponse:
+) -> Response:
     create, form = await _parse_create(request, ctx)
     try:
         result, replayed = await guarded_create(
@@ -130,7 +130,7 @@ async def list_videos(
 
 
 @router.get("/videos/{video_id}", response_model=VideoObject, summary="Retrieve a video (poll this)")
-async def retrieve_video(video_id: VideoId, request: Request, ctx: Ctx, who: Who) -> JSONResponse:
+async def retrieve_video(video_id: VideoId, request: Request, ctx: Ctx, who: Who) -> Response:
     """Documents the operation; well-formed ids are answered ahead of it by ``api.polling_route``."""
     return _video_response(await ctx.service.get(who, video_id), ctx, request)
 
@@ -170,7 +170,7 @@ async def video_content(
     },
     summary="Remix a completed video with a new prompt",
 )
-async def remix_video(video_id: VideoId, request: Request, ctx: Ctx, who: Who) -> JSONResponse:
+async def remix_video(video_id: VideoId, request: Request, ctx: Ctx, who: Who) -> Response:
     data, form = await parse_body(request, max_part_bytes=ctx.max_part_bytes)
     fields: dict[str, Any] = dict(data)
     if form is not None:
@@ -204,7 +204,7 @@ _VIDEO_BODY_DOC: dict[str, Any] = {
 )
 async def edit_video(
     request: Request, ctx: Ctx, who: Who, dry_run: Annotated[bool, Query(alias="dryRun")] = False
-) -> JSONResponse:
+) -> Response:
     create, form = await _parse_create(request, ctx)
     try:
         result, replayed = await guarded_create(
@@ -223,7 +223,7 @@ async def edit_video(
 )
 async def extend_video(
     request: Request, ctx: Ctx, who: Who, dry_run: Annotated[bool, Query(alias="dryRun")] = False
-) -> JSONResponse:
+) -> Response:
     create, form = await _parse_create(request, ctx)
     try:
         result, replayed = await guarded_create(
