@@ -23,9 +23,7 @@ import platform
 import signal
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -33,10 +31,9 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root: tests.* helpers
 
-from tests.media_helpers import make_video
-from tests.postgres import throwaway_database
-from tests.scale.cluster import Cluster, free_port, moto_server, s3_client, scale_env
+from tests.scale.cluster import free_port
 
+from deployment import slow_provider_deployment  # bench/deployment.py
 from loadgen import run_open_loop  # bench/loadgen.py
 from machine import cpu_model  # bench/machine.py
 from scale import cpu_seconds  # bench/scale.py
@@ -70,28 +67,15 @@ def floor(app: str, rate: float, seconds: float) -> str:
 
 
 def reelay(rate: float, seconds: float) -> list[str]:
-    with tempfile.TemporaryDirectory() as folder, moto_server() as s3_endpoint, throwaway_database() as database:
-        root = Path(folder)
-        bucket = f"reelay-bench-{uuid.uuid4().hex[:8]}"
-        s3_client(s3_endpoint).create_bucket(Bucket=bucket)
-        video = make_video(root / "upstream.mp4", seconds=1.0, width=320, height=180, audio=False)
-        cluster = Cluster(root, {})
-        try:
-            fake = cluster.fake(video, min_latency=3600, max_latency=3600, poll_after_ms=10_000)
-            cluster.env = scale_env(
-                database_url=database, s3_endpoint=s3_endpoint, bucket=bucket, fake_url=str(fake.url)
-            )
-            cluster.migrate()
-            api = cluster.api(0)
-            cluster.wait_ready(api, "/healthz")
-            body = {"model": "wan2.2-t2v", "prompt": "bench", "seconds": "1"}
-            ids = [httpx.post(f"{api.url}/v1/videos", json=body, timeout=30).json()["id"] for _ in range(200)]
-            url, pid = str(api.url), api.popen.pid
-            retrieve = measure(url, pid, lambda n: f"/v1/videos/{ids[n % 200]}", rate, seconds)
-            health = measure(url, pid, lambda n: "/healthz", rate, seconds)
-            return [f"reelay serve, GET /v1/videos/{{id}}: {retrieve}", f"reelay serve, GET /healthz: {health}"]
-        finally:
-            cluster.close()
+    with slow_provider_deployment() as (cluster, _fake):
+        api = cluster.api(0)
+        cluster.wait_ready(api, "/healthz")
+        body = {"model": "wan2.2-t2v", "prompt": "bench", "seconds": "1"}
+        ids = [httpx.post(f"{api.url}/v1/videos", json=body, timeout=30).json()["id"] for _ in range(200)]
+        url, pid = str(api.url), api.popen.pid
+        retrieve = measure(url, pid, lambda n: f"/v1/videos/{ids[n % 200]}", rate, seconds)
+        health = measure(url, pid, lambda n: "/healthz", rate, seconds)
+        return [f"reelay serve, GET /v1/videos/{{id}}: {retrieve}", f"reelay serve, GET /healthz: {health}"]
 
 
 def main() -> None:

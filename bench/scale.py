@@ -27,19 +27,16 @@ import random
 import signal
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root: tests.* helpers
 
-from tests.media_helpers import make_video
-from tests.postgres import throwaway_database
-from tests.scale.cluster import Cluster, moto_server, process_tree, rss_bytes, s3_client, scale_env
+from tests.scale.cluster import Cluster, process_tree, rss_bytes
 
+from deployment import slow_provider_deployment  # bench/deployment.py
 from loadgen import percentile, run_open_loop  # bench/loadgen.py
 from machine import cpu_model  # bench/machine.py (scripts run from bench/)
 
@@ -132,60 +129,46 @@ def main() -> None:
     print("load average at start: {:.2f} {:.2f} {:.2f} (other work on this machine skews the figures)".format(
         *os.getloadavg()))
     print(f"machine: {cpu_model()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
-    with tempfile.TemporaryDirectory() as folder, moto_server() as s3_endpoint, throwaway_database() as database:
-        root = Path(folder)
-        bucket = f"reelay-bench-{uuid.uuid4().hex[:8]}"
-        s3_client(s3_endpoint).create_bucket(Bucket=bucket)
-        video = make_video(root / "upstream.mp4", seconds=1.0, width=320, height=180, audio=False)
-        cluster = Cluster(root, {})
-        try:
-            fake = cluster.fake(video, min_latency=3600, max_latency=3600, poll_after_ms=10_000)
-            cluster.env = scale_env(
-                database_url=database, s3_endpoint=s3_endpoint, bucket=bucket, fake_url=str(fake.url),
-                REELAY_CANCEL_CHECK_SECONDS=str(args.cancel_check_seconds),
+    with slow_provider_deployment(REELAY_CANCEL_CHECK_SECONDS=str(args.cancel_check_seconds)) as (cluster, fake):
+        apis = [cluster.api(0), cluster.api(1)]
+        workers = [cluster.worker(i, args.worker_concurrency) for i in range(args.workers)]
+        cluster.wait_ready(fake, "/_stats")
+        for api in apis:
+            cluster.wait_ready(api, "/healthz")
+        urls = [str(api.url) for api in apis]
+        print(f"deployment: 2 API processes, {args.workers} workers × {args.worker_concurrency} concurrent jobs "
+              f"(cancellation checked every {args.cancel_check_seconds:g} s), PostgreSQL (procrastinate), moto S3, "
+              "fake provider (jobs take 1 h)")
+
+        ids, errors, elapsed = asyncio.run(submit_all(urls, args.jobs, args.clients))
+        print(f"submit: {len(ids)} jobs in {elapsed:.1f} s = {len(ids) / elapsed:.0f} jobs/s "
+              f"({args.clients} concurrent clients, {len(errors)} failed{': ' + errors[0] if errors else ''})")
+        time.sleep(5)  # let the workers pick up their share
+        stats = httpx.get(f"{fake.url}/_stats", timeout=5).json()
+        print(f"in flight: {len(ids)} jobs unfinished; {stats['submissions']} generating at the provider")
+
+        for rate in args.rate or [500.0]:
+            before = cpu_report(cluster)
+            results = run_open_loop(
+                urls, lambda n: f"/v1/videos/{random.choice(ids)}", rate=rate, seconds=args.seconds
             )
-            cluster.migrate()
-            apis = [cluster.api(0), cluster.api(1)]
-            workers = [cluster.worker(i, args.worker_concurrency) for i in range(args.workers)]
-            cluster.wait_ready(fake, "/_stats")
-            for api in apis:
-                cluster.wait_ready(api, "/healthz")
-            urls = [str(api.url) for api in apis]
-            print(f"deployment: 2 API processes, {args.workers} workers × {args.worker_concurrency} concurrent jobs "
-                  f"(cancellation checked every {args.cancel_check_seconds:g} s), PostgreSQL (procrastinate), moto S3, "
-                  "fake provider (jobs take 1 h)")
-
-            ids, errors, elapsed = asyncio.run(submit_all(urls, args.jobs, args.clients))
-            print(f"submit: {len(ids)} jobs in {elapsed:.1f} s = {len(ids) / elapsed:.0f} jobs/s "
-                  f"({args.clients} concurrent clients, {len(errors)} failed{': ' + errors[0] if errors else ''})")
-            time.sleep(5)  # let the workers pick up their share
-            stats = httpx.get(f"{fake.url}/_stats", timeout=5).json()
-            print(f"in flight: {len(ids)} jobs unfinished; {stats['submissions']} generating at the provider")
-
-            for rate in args.rate or [500.0]:
-                before = cpu_report(cluster)
-                results = run_open_loop(
-                    urls, lambda n: f"/v1/videos/{random.choice(ids)}", rate=rate, seconds=args.seconds
-                )
-                spent = cpu_spent(before, cpu_report(cluster))
-                ms = [s * 1000 for s in results.latencies]
-                p50, p99 = percentile(ms, 0.50), percentile(ms, 0.99)
-                print(f"retrieve: {len(ms)} GETs at {rate:.0f}/s, {results.failures} failed: p50 {p50:.1f} ms, "
-                      f"mean {statistics.fmean(ms):.1f} ms, p99 {p99:.1f} ms, max {max(ms):.1f} ms "
-                      f"(bar p99 ≤ 50 ms: {'PASS' if p99 <= 50 else 'FAIL'})")
-                per_get = ", ".join(f"{name} {seconds / len(ms) * 1000:.2f}" for name, seconds in spent.items())
-                print(f"  CPU ms per GET: {per_get}")
-            print("memory (VmRSS):")
-            worst = 0
-            for name, rss in memory_report(cluster):
-                worst = max(worst, rss) if name != "fake" else worst
-                print(f"  {name:<34} {rss / 2**20:7.1f} MB")
-            verdict = "PASS" if worst <= 300 * 2**20 else "FAIL"
-            print(f"largest Reelay process: {worst / 2**20:.1f} MB (bar ≤ 300 MB: {verdict})")
-            print("load average at the end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
-            assert all(w.alive() for w in workers), "a worker died"
-        finally:
-            cluster.close()
+            spent = cpu_spent(before, cpu_report(cluster))
+            ms = [s * 1000 for s in results.latencies]
+            p50, p99 = percentile(ms, 0.50), percentile(ms, 0.99)
+            print(f"retrieve: {len(ms)} GETs at {rate:.0f}/s, {results.failures} failed: p50 {p50:.1f} ms, "
+                  f"mean {statistics.fmean(ms):.1f} ms, p99 {p99:.1f} ms, max {max(ms):.1f} ms "
+                  f"(bar p99 ≤ 50 ms: {'PASS' if p99 <= 50 else 'FAIL'})")
+            per_get = ", ".join(f"{name} {seconds / len(ms) * 1000:.2f}" for name, seconds in spent.items())
+            print(f"  CPU ms per GET: {per_get}")
+        print("memory (VmRSS):")
+        worst = 0
+        for name, rss in memory_report(cluster):
+            worst = max(worst, rss) if name != "fake" else worst
+            print(f"  {name:<34} {rss / 2**20:7.1f} MB")
+        verdict = "PASS" if worst <= 300 * 2**20 else "FAIL"
+        print(f"largest Reelay process: {worst / 2**20:.1f} MB (bar ≤ 300 MB: {verdict})")
+        print("load average at the end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+        assert all(w.alive() for w in workers), "a worker died"
 
 
 if __name__ == "__main__":
