@@ -1,4 +1,4 @@
-"""The polled ``GET /v1/videos/{id}`` is answered by a plain Starlette route ahead of FastAPI's."""
+"""The polled ``GET /v1/videos/{id}`` is answered by the innermost middleware, ahead of FastAPI's route."""
 
 from __future__ import annotations
 

@@ -110,9 +110,9 @@ class PsycopgRowReader:
 POLLING_CONNECTIONS = 4  # per process, beside the store's own pool (docs/deploy.md)
 
 
-def row_reader(engine: AsyncEngine, read_engine: AsyncEngine, statement: Select[Any], *, max_size: int) -> RowReader:
+def row_reader(engine: AsyncEngine, read_engine: AsyncEngine, statement: Select[Any]) -> RowReader:
     """The fastest reader this database has. ``engine`` is the store's own; ``read_engine`` is the
     view of it that the store reads through (autocommit on PostgreSQL)."""
     if engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg":
-        return PsycopgRowReader(engine, statement, max_size=max_size)
+        return PsycopgRowReader(engine, statement, max_size=POLLING_CONNECTIONS)
     return EngineRowReader(read_engine, statement)

@@ -21,7 +21,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
 
 from reelay.jobs.models import UNFINISHED, JobStatus, NewJob, VideoJob, VideoOutput, VideoRow
-from reelay.jobs.polling import POLLING_CONNECTIONS, POLLING_UNAVAILABLE, row_reader
+from reelay.jobs.polling import POLLING_UNAVAILABLE, row_reader
 
 # The database, not the request, failed: unreachable, restarted under us, or every connection busy.
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout, *POLLING_UNAVAILABLE)
@@ -83,7 +83,7 @@ class JobStore:
         sqlite = engine.dialect.name == "sqlite"
         self._read_engine = engine if sqlite else engine.execution_options(isolation_level="AUTOCOMMIT")
         self._reads = async_sessionmaker(self._read_engine, expire_on_commit=False)
-        self._polling = row_reader(engine, self._read_engine, _BY_ID, max_size=POLLING_CONNECTIONS)
+        self._polling = row_reader(engine, self._read_engine, _BY_ID)
         self._on_create = on_create
 
     async def close(self) -> None:
