@@ -31,7 +31,15 @@ class Settings(BaseSettings):
     public_url: str | None = Field(
         default=None, description="base URL used in output.url; default: the URL the request came in on"
     )
-    workers: int = Field(default=2, ge=1, le=1024, description="jobs run at once by the workers of a process")
+    workers: int = Field(
+        default=2, ge=1, le=1024, description="CPU-bound jobs (local renders, collections) run at once by a process"
+    )
+    submit_concurrency: int = Field(
+        default=16, ge=1, le=1024, description="submissions to providers in flight at once per process"
+    )
+    poll_concurrency: int = Field(
+        default=256, ge=1, le=10_000, description="polls of waiting upstream jobs in flight at once per process"
+    )
     local_render_processes: int = Field(default=2, ge=1, le=64, description="processes for the local engine")
     retention_hours: float = Field(default=24 * 7, gt=0, description="outputs expire this long after completion")
     max_upload_bytes: int = 220 * 1024 * 1024

@@ -10,6 +10,7 @@ from sqlalchemy import delete
 
 from reelay.jobs.migrate import upgrade_database
 from reelay.jobs.models import NewJob, VideoRow
+from reelay.jobs.spec import JobSpec
 from reelay.jobs.store import JobStore, make_engine
 from tests.postgres import postgres_url
 
@@ -27,7 +28,7 @@ def new_job(video_id: str, owner: str | None = None) -> NewJob:
         n=1,
         provider="local",
         executed_model="reelay-local",
-        request={"mode": "t2v"},
+        spec=JobSpec(mode="t2v", prompt="a fox"),
         report=[],
         cost_estimate=0.0,
     )

@@ -8,8 +8,9 @@ import time
 import psycopg
 import pytest
 
-from reelay.jobs.models import JobStatus, VideoOutput
-from reelay.jobs.store import JobStore
+from reelay.jobs.models import JobStatus, Stage, VideoOutput
+from reelay.jobs.spec import JobSpec, RunRecord
+from reelay.jobs.store import JobStore, PollUpdate
 from tests.jobs.conftest import new_job
 from tests.postgres import ADMIN_CONNINFO
 
@@ -18,7 +19,7 @@ async def test_create_then_get_round_trips(store: JobStore) -> None:
     created = await store.create(new_job("video_a"))
     fetched = await store.get("video_a")
     assert created.status is JobStatus.QUEUED and fetched is not None
-    assert fetched.prompt == "a fox" and fetched.request == {"mode": "t2v"} and fetched.progress == 0
+    assert fetched.prompt == "a fox" and fetched.spec.mode == "t2v" and fetched.progress == 0
     assert await store.get("video_missing") is None
 
 
@@ -27,14 +28,14 @@ async def test_polling_read_and_orm_read_agree_on_every_field(store: JobStore) -
     ORM. A finished job with JSON columns, floats and flags must come back identical from both."""
     await store.create(new_job("video_a", owner="key1"))
     await store.claim("video_a", "w1", 30)
-    await store.record_runs("video_a", "w1", [{"upstream_id": "up_1", "submitted_at": 12.5, "output": None}])
+    await store.record_runs("video_a", "w1", [RunRecord(index=0, upstream_id="up_1", submitted_at=12.5)])
     output = VideoOutput(index=0, key="videos/video_a/0.mp4", width=1280, height=720, seconds=5.0, has_audio=True,
                          bytes=123_456, thumbnail_key="videos/video_a/0.jpg")
     assert await store.complete("video_a", "w1", [output], retention_seconds=3600)
     polled = await store.get("video_a")
     listed, _ = await store.page()
     assert polled is not None and polled == listed[0]
-    assert polled.outputs == (output,) and polled.runs[0]["submitted_at"] == 12.5
+    assert polled.outputs == (output,) and polled.runs[0].submitted_at == 12.5
     assert polled.status is JobStatus.COMPLETED and isinstance(polled.expires_at, float)
 
 
@@ -101,8 +102,8 @@ async def test_one_heartbeat_renews_every_lease_the_worker_holds(store: JobStore
 async def test_runs_are_durable_and_completion_is_final(store: JobStore) -> None:
     await store.create(new_job("video_a"))
     await store.claim("video_a", "w1", 30)
-    await store.record_runs("video_a", "w1", [{"index": 0, "upstream_id": "up_1"}])
-    assert (await store.get("video_a")).runs == [{"index": 0, "upstream_id": "up_1"}]  # type: ignore[union-attr]
+    await store.record_runs("video_a", "w1", [RunRecord(index=0, upstream_id="up_1")])
+    assert (await store.get("video_a")).runs == (RunRecord(index=0, upstream_id="up_1"),)  # type: ignore[union-attr]
     output = VideoOutput(
         index=0, key="videos/video_a/0.mp4", width=1280, height=720, seconds=5.0, has_audio=True, bytes=1000
     )
@@ -167,3 +168,70 @@ async def test_polling_survives_the_server_dropping_every_connection(store: JobS
     job = await store.get("video_a")
     assert job is not None and job.id == "video_a"
     assert await store.claim("video_a", "w1", 30) is not None  # the pool was renewed: writes work too
+
+
+async def test_a_waiting_job_holds_nothing_and_is_polled_when_due(store: JobStore) -> None:
+    """After ``begin_wait`` the job has no lease and is not a worker's (not claimable); the relay
+    leases it only once ``due_at`` has come, and writes the batch back releasing the lease."""
+    await store.create(new_job("video_a"))
+    assert await store.claim("video_a", "w1", 30, stages=(Stage.SUBMIT,), start=False) is not None
+    runs = [RunRecord(index=0, upstream_id="up_1", phase="running")]
+    assert await store.begin_wait("video_a", "w1", runs, due_at=time.time() + 0.5)
+    waiting = await store.get("video_a")
+    assert waiting is not None and waiting.stage is Stage.WAIT and waiting.lease_owner is None
+    assert waiting.status is JobStatus.IN_PROGRESS
+    assert "video_a" not in await store.claimable_ids()
+    assert await store.claim_due_polls("relay1", 30, limit=10) == []  # not due yet
+    await asyncio.sleep(0.6)
+    [leased] = await store.claim_due_polls("relay1", 30, limit=10)
+    assert leased.id == "video_a" and leased.lease_owner == "relay1"
+    assert await store.claim_due_polls("relay2", 30, limit=10) == []  # leased: nobody polls it twice
+    runs[0].progress = 0.5
+    await store.save_polls("relay1", [PollUpdate("video_a", runs, 47, Stage.WAIT, time.time() + 60)])
+    after = await store.get("video_a")
+    assert after is not None and after.lease_owner is None and after.progress == 47
+    assert after.runs[0].progress == 0.5 and after.due_at is not None and after.due_at > time.time() + 50
+
+
+async def test_racing_relays_never_lease_the_same_job(store: JobStore) -> None:
+    ids = [f"video_{i:03d}" for i in range(60)]
+    for video_id in ids:
+        await store.create(new_job(video_id))
+        await store.claim(video_id, "w1", 30, stages=(Stage.SUBMIT,), start=False)
+        await store.begin_wait(video_id, "w1", [RunRecord(index=0, upstream_id=f"up_{video_id}")], due_at=0.0)
+    batches = await asyncio.gather(*(store.claim_due_polls(f"relay{i}", 30, limit=7) for i in range(12)))
+    leased = [job.id for batch in batches for job in batch]
+    assert len(leased) == len(set(leased))  # nobody leased a job another relay holds
+    assert len(leased) == min(60, 12 * 7)
+
+
+async def test_a_scheduled_retry_waits_for_its_due_time(store: JobStore) -> None:
+    await store.create(new_job("video_a"))
+    await store.claim("video_a", "w1", 30, stages=(Stage.SUBMIT,), start=False, count_attempt=False)
+    await store.schedule("video_a", "w1", stage=Stage.SUBMIT, due_at=time.time() + 0.4, attempt_used=True,
+                         detail="queued: a provider limit")
+    job = await store.get("video_a")
+    assert job is not None and job.attempts == 1 and job.status_detail == "queued: a provider limit"
+    assert "video_a" not in await store.claimable_ids() and await store.due_jobs() == []
+    await asyncio.sleep(0.5)
+    [due] = await store.due_jobs()
+    assert due.video_id == "video_a" and due.stage is Stage.SUBMIT
+    assert await store.take_due(["video_a"]) == ["video_a"]
+    assert await store.take_due(["video_a"]) == []  # one taker only
+    assert "video_a" in await store.claimable_ids()
+
+
+async def test_old_rows_without_a_spec_version_still_load(store: JobStore) -> None:
+    """A job stored before the typed spec (a plain dict, no version, runs as dicts) loads."""
+    await store.create(new_job("video_a"))
+    async with store.engine.begin() as connection:
+        from sqlalchemy import text
+
+        await connection.execute(
+            text("UPDATE videos SET request = :r, runs = :u WHERE id = 'video_a'"),
+            {"r": '{"mode": "i2v", "prompt": "old", "width": 640, "height": 360, "seconds": 4.0, "emulate_n": true}',
+             "u": '[{"index": 0, "upstream_id": "up_9", "submit_key": "k", "submitted_at": 3.5}]'},
+        )
+    job = await store.get("video_a")
+    assert job is not None and job.spec.mode == "i2v" and job.spec.width == 640 and job.spec.version == 1
+    assert job.runs[0].upstream_id == "up_9" and job.runs[0].phase == "pending"

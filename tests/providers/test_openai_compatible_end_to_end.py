@@ -6,6 +6,7 @@ runs on loopback with its own data directory and renders with its local engine.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -154,10 +155,12 @@ async def test_video_to_video_adapter_against_a_second_reelay(
         job = ProviderJob(video_id="v", index=0, model="reelay-local", mode="v2v", prompt="black and white",
                           width=320, height=240, seconds=2.0, seed=None, video_path=provider_media / "input.mp4")
         upstream_id = await provider.submit(job)
-        for _ in range(600):
+        deadline = time.monotonic() + 120  # the upstream renders in its own process pool: wait on time
+        while True:
             result = await provider.poll(upstream_id)
-            if result.finished:
+            if result.finished or time.monotonic() > deadline:
                 break
+            await asyncio.sleep(0.1)
         assert result.state == "succeeded", result
         await provider.fetch_output(upstream_id, result, tmp_path / "out.mp4")
     info = probe(tmp_path / "out.mp4")

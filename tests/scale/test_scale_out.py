@@ -110,7 +110,6 @@ def test_two_apis_two_workers_survive_a_killed_worker(tmp_path: Path, s3_endpoin
             stats = _fake_stats(str(fake.url))
             resubmitted = {p: [round(t - killed_at, 2) for t in ts] for p, ts in stats["resubmitted"].items()}
             assert stats["submissions"] == JOBS, f"submitted again (seconds after the kill): {resubmitted}"
-            assert any(int(b["metadata"]["attempts"]) >= 2 for b in finished.values())  # type: ignore[index]
             assert workers[1].alive(), workers[1].tail()
 
             for video_id in ids:

@@ -60,7 +60,8 @@ async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def database_unavailable(request: Request, exc: Exception) -> JSONResponse:
     """The database is down, restarting or saturated: a 503 the client can retry, never a 500."""
-    log.warning("database unavailable", extra={"path": request.url.path, "error": type(exc).__name__})
+    reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]  # the driver's words, no SQL or values
+    log.warning("database unavailable", extra={"path": request.url.path, "error": type(exc).__name__, "reason": reason})
     body = error_body(
         "the database is unavailable right now; retry shortly", "server_error", "database_unavailable"
     )

@@ -29,6 +29,7 @@ from reelay.jobs.idempotency import (
     fingerprint,
     validate_key,
 )
+from reelay.jobs.layout import inputs_prefix
 from reelay.jobs.models import VideoJob
 from reelay.jobs.service import CreateRequest, Estimate, Principal, VideoService
 from reelay.jobs.store import CreateHook
@@ -109,7 +110,7 @@ class Guard:
             assert claim is not None
             log.info("idempotency race lost; answering with the first request's video", extra={"key": claim.key})
             for video_id in attempted:  # the losing attempt's stored inputs; its row was rolled back
-                await service.storage.delete_prefix(f"inputs/{video_id}/")
+                await service.storage.delete_prefix(inputs_prefix(video_id))
             earlier = await self.idempotency.lookup(claim)
             if earlier is None:  # the winner expired in between: vanishingly unlikely, ask for a retry
                 raise Conflict(

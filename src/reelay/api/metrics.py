@@ -20,10 +20,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from sqlalchemy import func, select
 
 from reelay.api.deps import AppContext, context
-from reelay.jobs.models import JobStatus, VideoJob, VideoRow
+from reelay.jobs.models import JobStatus, VideoJob
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -73,7 +72,7 @@ class MetricsListener:
             return
         JOB_DURATION.labels(job.model, job.provider, status).observe(max(0.0, ended - job.created_at))
         if job.status is JobStatus.COMPLETED:
-            submitted = [float(run["submitted_at"]) for run in job.runs if run.get("submitted_at")]
+            submitted = [run.submitted_at for run in job.runs if run.submitted_at]
             start = min(submitted) if submitted else job.created_at
             PROVIDER_LATENCY.labels(job.provider).observe(max(0.0, ended - start))
             BYTES_STORED.labels(job.provider).inc(sum(output.bytes for output in job.outputs))
@@ -81,9 +80,7 @@ class MetricsListener:
 
 async def refresh_job_gauges(ctx: AppContext) -> None:
     """Jobs by status and queue depth, counted in the job table (the durable truth) at scrape time."""
-    query = select(VideoRow.status, func.count()).where(VideoRow.deleted.is_(False)).group_by(VideoRow.status)
-    async with ctx.service.store.engine.connect() as connection:
-        counts = {str(status): int(count) for status, count in (await connection.execute(query)).all()}
+    counts = await ctx.service.store.status_counts()
     for status in JobStatus:
         JOBS.labels(status.value).set(counts.get(status.value, 0))
     QUEUE_DEPTH.set(counts.get(JobStatus.QUEUED.value, 0))

@@ -95,6 +95,8 @@ def video_object(job: VideoJob, links: Links, base_url: str) -> VideoObject:
             cost_estimate=job.cost_estimate,
             n=job.n,
             attempts=job.attempts,
+            stage=None if job.status.finished else job.stage.value,
+            queued_reason=job.status_detail,
         ),
     )
 

@@ -56,6 +56,10 @@ class VideoMetadata(BaseModel):
     cost_currency: Literal["USD"] = "USD"
     n: int
     attempts: int
+    stage: str | None = Field(
+        default=None, description="unfinished jobs: submit, wait (upstream is generating), render or collect"
+    )
+    queued_reason: str | None = Field(default=None, description="why a queued job is not submitted yet")
 
 
 class VideoObject(BaseModel):

@@ -1,8 +1,8 @@
 """``reelay worker``: run jobs in this process, apart from the API (the scale-out mode).
 
-The worker is the same composition as ``reelay serve`` (``api.app.create_app``: database, storage,
-providers, routing) with workers on and no HTTP listener, so the two can never disagree on how a
-job runs. It needs ``REELAY_QUEUE=procrastinate``: with the embedded in-process queue, jobs created
+The worker is the same runtime as ``reelay serve`` (``reelay.runtime``: database, storage,
+providers, routing, relay, workers) with workers on and no web app, so the two can never disagree
+on how a job runs. It needs ``REELAY_QUEUE=procrastinate``: with the embedded in-process queue, jobs created
 by an API process would never reach a separate worker process.
 """
 
@@ -66,13 +66,19 @@ def worker(
 
 
 async def _run(settings: Settings) -> None:
-    from reelay.api.app import create_app
+    from reelay.runtime import build_runtime
 
-    app = create_app(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    async with app.router.lifespan_context(app):
-        console.print(f"reelay worker: {settings.workers} at once, data in {settings.data_dir}")
+    runtime = await build_runtime(settings)
+    try:
+        await runtime.start()
+        console.print(
+            f"reelay worker: {settings.workers} CPU jobs and {settings.submit_concurrency} submissions at once, "
+            f"data in {settings.data_dir}"
+        )
         await stop.wait()
+    finally:
+        await runtime.close()

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
 from sqlalchemy import JSON, Boolean, Float, Index, Integer, Row, String, Text
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
+
+from reelay.database import Base
+from reelay.jobs.spec import JobSpec, RunRecord, VideoOutput, dump_runs, load_runs
 
 
 class JobStatus(enum.StrEnum):
@@ -28,8 +31,22 @@ class JobStatus(enum.StrEnum):
 UNFINISHED = (JobStatus.QUEUED.value, JobStatus.IN_PROGRESS.value)
 
 
-class Base(DeclarativeBase):
-    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
+class Stage(enum.StrEnum):
+    """Where an unfinished job is in the pipeline, and so who acts on it next.
+
+    - ``submit``: to be sent upstream (the intake lane: I/O, no CPU slot).
+    - ``wait``: every run is upstream; the relay polls it when ``due_at`` comes (no slot, no task).
+    - ``render``: runs on a non-resumable provider (the local engine) in a CPU slot, start to end.
+    - ``collect``: every run finished upstream; download, probe, thumbnails, store (a CPU slot).
+
+    ``due_at`` is when the job next needs attention: the next poll (``wait``), or, for the other
+    stages, when a retry or a provider limit lets it go back to a worker (None: it is with one now).
+    """
+
+    SUBMIT = "submit"
+    WAIT = "wait"
+    RENDER = "render"
+    COLLECT = "collect"
 
 
 class VideoRow(Base):
@@ -64,31 +81,17 @@ class VideoRow(Base):
     lease_expires_at: Mapped[float | None] = mapped_column(Float)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    stage: Mapped[str] = mapped_column(String(16), default=Stage.SUBMIT.value)
+    due_at: Mapped[float | None] = mapped_column(Float)
+    status_detail: Mapped[str | None] = mapped_column(Text)  # why a queued job waits (a provider limit)
 
     __table_args__ = (
         Index("ix_videos_owner_created", "owner", "created_at"),
         Index("ix_videos_status", "status"),
         Index("ix_videos_expires_at", "expires_at"),
+        Index("ix_videos_stage_due", "stage", "due_at"),
+        Index("ix_videos_stage_provider", "stage", "provider"),
     )
-
-
-@dataclass(frozen=True)
-class VideoOutput:
-    """One finished video of a job (a job with ``n`` > 1 has several)."""
-
-    index: int
-    key: str
-    width: int
-    height: int
-    seconds: float
-    has_audio: bool
-    bytes: int
-    thumbnail_key: str | None = None
-    spritesheet_key: str | None = None
-
-    @property
-    def size(self) -> str:
-        return f"{self.width}x{self.height}"
 
 
 @dataclass(frozen=True)
@@ -110,9 +113,9 @@ class VideoJob:
     error_message: str | None
     provider: str
     executed_model: str
-    request: dict[str, Any]
+    spec: JobSpec
     report: list[Any]
-    runs: list[dict[str, Any]]
+    runs: tuple[RunRecord, ...]
     outputs: tuple[VideoOutput, ...]
     cost_estimate: float
     attempts: int
@@ -120,6 +123,9 @@ class VideoJob:
     started_at: float | None = None
     lease_owner: str | None = None
     lease_expires_at: float | None = None
+    stage: Stage = Stage.SUBMIT
+    due_at: float | None = None
+    status_detail: str | None = None
 
     @classmethod
     def from_row(cls, row: VideoRow | Row[Any]) -> VideoJob:
@@ -142,9 +148,9 @@ class VideoJob:
             error_message=row.error_message,
             provider=row.provider,
             executed_model=row.executed_model,
-            request=dict(row.request or {}),
+            spec=JobSpec.model_validate(row.request or {}),
             report=list(row.report or []),
-            runs=[dict(r) for r in (row.runs or [])],
+            runs=tuple(RunRecord.model_validate(r) for r in (row.runs or [])),
             outputs=tuple(VideoOutput(**o) for o in (row.outputs or [])),
             cost_estimate=row.cost_estimate,
             attempts=row.attempts,
@@ -152,7 +158,14 @@ class VideoJob:
             started_at=row.started_at,
             lease_owner=row.lease_owner,
             lease_expires_at=row.lease_expires_at,
+            stage=Stage(row.stage or Stage.SUBMIT.value),
+            due_at=row.due_at,
+            status_detail=row.status_detail,
         )
+
+    def fresh_runs(self) -> list[RunRecord]:
+        """Mutable copies of the stored runs (or the job's first runs, before it has any)."""
+        return load_runs([run.to_json() for run in self.runs], self.spec.run_count)
 
 
 @dataclass(frozen=True)
@@ -168,8 +181,30 @@ class NewJob:
     n: int
     provider: str
     executed_model: str
-    request: dict[str, Any]
+    spec: JobSpec
     report: list[Any]
     cost_estimate: float
     remixed_from_video_id: str | None = None
-    runs: list[dict[str, Any]] = field(default_factory=list)
+    runs: list[RunRecord] = field(default_factory=list)
+
+    def row_values(self) -> dict[str, Any]:
+        """The columns of the new row (JSON columns as JSON)."""
+        return {
+            "id": self.id,
+            "owner": self.owner,
+            "model": self.model,
+            "prompt": self.prompt,
+            "size": self.size,
+            "seconds": self.seconds,
+            "n": self.n,
+            "provider": self.provider,
+            "executed_model": self.executed_model,
+            "request": self.spec.to_json(),
+            "report": self.report,
+            "cost_estimate": self.cost_estimate,
+            "remixed_from_video_id": self.remixed_from_video_id,
+            "runs": dump_runs(self.runs),
+        }
+
+
+__all__ = ["UNFINISHED", "JobStatus", "NewJob", "Stage", "VideoJob", "VideoOutput", "VideoRow"]

@@ -16,11 +16,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 from reelay.errors import InvalidRequest, VideoNotFound, VideoNotReady
+from reelay.jobs.events import JobEvents, JobListener
 from reelay.jobs.inputs import InputLimits, MediaInput, MediaSource, read_source, scratch_dir
+from reelay.jobs.layout import delete_job_files, input_key
 from reelay.jobs.models import JobStatus, NewJob, VideoJob
 from reelay.jobs.queue import JobQueue
+from reelay.jobs.spec import JobInputs, JobSpec, Target
 from reelay.jobs.store import CreateHook, JobStore
-from reelay.jobs.worker import JobListener
 from reelay.normalize import GenerationParams, NormalizedRequest, normalize
 from reelay.providers.base import Operation
 from reelay.routing import Route, Router
@@ -121,12 +123,12 @@ class VideoService:
                 plan = _plan_extension(request, video, route)
             else:
                 normalized = normalize(_generation_params(request, references, video), route.card)
-                plan = _Plan(normalized, normalized.size, normalized.seconds, {})
+                plan = _Plan(normalized, normalized.size, normalized.seconds)
             if dry_run:
                 return Estimate(route, plan.normalized)
             video_id = new_video_id()
             inputs = await self._store_inputs(video_id, references, video)
-            job_request = {**_job_request(plan.normalized, inputs, route), "operation": operation, **plan.request}
+            spec = _job_spec(plan, inputs, route, operation)
             job = await self.store.create(
                 NewJob(
                     id=video_id,
@@ -138,7 +140,7 @@ class VideoService:
                     n=plan.normalized.n,
                     provider=route.provider,
                     executed_model=route.executed_model,
-                    request=job_request,
+                    spec=spec,
                     report=plan.normalized.report_json(),
                     cost_estimate=plan.normalized.cost_estimate,
                     remixed_from_video_id=remixed_from,
@@ -208,19 +210,17 @@ class VideoService:
             )
         return references, video
 
-    async def _store_inputs(
-        self, video_id: str, references: list[MediaInput], video: MediaInput | None
-    ) -> dict[str, Any]:
-        inputs: dict[str, Any] = {}
+    async def _store_inputs(self, video_id: str, references: list[MediaInput], video: MediaInput | None) -> JobInputs:
+        inputs = JobInputs()
         for i, reference in enumerate(references):
-            key = f"inputs/{video_id}/reference{i}{reference.suffix}"
+            key = input_key(video_id, f"reference{i}", reference.suffix)
             await self.storage.put_file(key, reference.path)
-            inputs.setdefault("image", key)  # the first frame (image-to-video)
-            inputs.setdefault("references", []).append(key)  # all of them (reference-to-video)
+            inputs.image = inputs.image or key  # the first frame (image-to-video)
+            inputs.references.append(key)  # all of them (reference-to-video)
         if video is not None:
-            key = f"inputs/{video_id}/input{video.suffix}"
+            key = input_key(video_id, "input", video.suffix)
             await self.storage.put_file(key, video.path)
-            inputs["video"] = key
+            inputs.video = key
         return inputs
 
     async def remix(
@@ -277,11 +277,7 @@ class VideoService:
         and reported, by its worker."""
         after = await self.store.request_cancel(job.id, delete_after=delete_after) or job
         if after.status is JobStatus.CANCELLED:
-            for listener in self.listeners:
-                try:
-                    await listener.job_finished(after)
-                except Exception:
-                    log.exception("job listener failed", extra={"job_id": job.id})
+            await JobEvents(self.listeners).ended(after)
         return after
 
     async def delete(self, principal: Principal, video_id: str) -> None:
@@ -291,8 +287,7 @@ class VideoService:
             await self._request_cancel(job, delete_after=True)
             return
         await self.store.mark_deleted(video_id)
-        await self.storage.delete_prefix(f"videos/{video_id}/")
-        await self.storage.delete_prefix(f"inputs/{video_id}/")
+        await delete_job_files(self.storage, video_id)
         await self.store.purge(video_id)
 
     async def content_path(self, principal: Principal, video_id: str, variant: Variant, index: int) -> Path:
@@ -316,13 +311,13 @@ class VideoService:
 
 @dataclass(frozen=True)
 class _Plan:
-    """What a create will run: the normalized request, the size and seconds the client sees, and any
-    overrides of the job request (an extension runs on the input's frame size and adds ``seconds``)."""
+    """What a create will run: the normalized request, the size and seconds the client sees, and
+    for an extension the length of the input (it runs on the input's frame size, adds ``seconds``)."""
 
     normalized: NormalizedRequest
     size: str
     seconds: float
-    request: dict[str, Any]
+    extend_from_seconds: float | None = None
 
 
 MAX_EXTENDED_SECONDS = 30.0
@@ -353,8 +348,7 @@ def _plan_extension(request: CreateRequest, video: MediaInput, route: Route) -> 
             f"(the input is {input_seconds:.1f} s)",
             param="seconds",
         )
-    overrides = {"mode": "v2v", "width": normalized.width, "height": normalized.height, "input_seconds": input_seconds}
-    return _Plan(normalized, normalized.size, total, overrides)
+    return _Plan(normalized, normalized.size, total, extend_from_seconds=input_seconds)
 
 
 def _generation_params(
@@ -379,24 +373,27 @@ def _generation_params(
     )
 
 
-def _job_request(normalized: NormalizedRequest, inputs: dict[str, Any], route: Route) -> dict[str, Any]:
-    """What the worker needs to run the job, as JSON (targets: the providers to try, in order)."""
-    return {
-        "targets": [{"provider": t.provider, "model": t.model} for t in route.targets],
-        "mode": normalized.mode,
-        "prompt": normalized.prompt,
-        "width": normalized.width,
-        "height": normalized.height,
-        "seconds": normalized.seconds,
-        "seed": normalized.seed,
-        "n": normalized.n,
-        "emulate_n": normalized.emulate_n,
-        "upstream_model": normalized.upstream_model,
-        "aspect_ratio": normalized.aspect_ratio,
-        "resolution": normalized.resolution,
-        "upstream_resolution": normalized.upstream_resolution,
-        "audio": True,
-        "passthrough": dict(normalized.passthrough),
-        "inputs": inputs,
-        "reference_mode": normalized.reference_mode,
-    }
+def _job_spec(plan: _Plan, inputs: JobInputs, route: Route, operation: Operation) -> JobSpec:
+    """What the workers need to run the job (targets: the providers to try, in order)."""
+    normalized = plan.normalized
+    return JobSpec(
+        targets=[Target(provider=t.provider, model=t.model) for t in route.targets],
+        operation=operation,
+        mode="v2v" if plan.extend_from_seconds is not None else normalized.mode,
+        prompt=normalized.prompt,
+        width=normalized.width,
+        height=normalized.height,
+        seconds=normalized.seconds,
+        seed=normalized.seed,
+        n=normalized.n,
+        emulate_n=normalized.emulate_n,
+        upstream_model=normalized.upstream_model,
+        aspect_ratio=normalized.aspect_ratio,
+        resolution=normalized.resolution,
+        upstream_resolution=normalized.upstream_resolution,
+        audio=True,
+        passthrough=dict(normalized.passthrough),
+        inputs=inputs,
+        reference_mode=normalized.reference_mode,
+        input_seconds=plan.extend_from_seconds,
+    )

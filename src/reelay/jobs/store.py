@@ -10,18 +10,19 @@ Guarantees the worker relies on:
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from dataclasses import asdict
+from collections.abc import Collection, Sequence
+from dataclasses import asdict, dataclass
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import and_, bindparam, delete, event, or_, select, update
+from sqlalchemy import and_, bindparam, delete, event, func, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
 
-from reelay.jobs.models import UNFINISHED, JobStatus, NewJob, VideoJob, VideoOutput, VideoRow
+from reelay.jobs.models import UNFINISHED, JobStatus, NewJob, Stage, VideoJob, VideoOutput, VideoRow
 from reelay.jobs.polling import POLLING_UNAVAILABLE, row_reader
+from reelay.jobs.spec import RunRecord, dump_runs
 
 # The database, not the request, failed: unreachable, restarted under us, or every connection busy.
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout, *POLLING_UNAVAILABLE)
@@ -67,6 +68,35 @@ _VIDEOS = VideoRow.__table__
 _BY_ID = select(_VIDEOS).where(_VIDEOS.c.id == bindparam("video_id"))
 
 
+@dataclass(frozen=True)
+class PollUpdate:
+    """What one poll of a waiting job changed: written for a whole batch in one statement."""
+
+    video_id: str
+    runs: list[RunRecord]
+    progress: int
+    stage: Stage
+    due_at: float | None
+
+
+@dataclass(frozen=True)
+class DueJob:
+    """An unleased job whose retry or limit wait is over: it goes back to a worker."""
+
+    video_id: str
+    stage: Stage
+    provider: str
+
+
+async def count_unfinished(connection: AsyncConnection, owner: str) -> int:
+    """The owner's unfinished, uncancelled jobs, on the caller's connection (an admission check
+    inside the insert transaction counts the new row too)."""
+    query = select(func.count(VideoRow.id)).where(
+        VideoRow.owner == owner, VideoRow.status.in_(UNFINISHED), VideoRow.cancel_requested.is_(False)
+    )
+    return int(await connection.scalar(query) or 0)
+
+
 class CreateHook(Protocol):
     """Runs inside the transaction that inserts a job (e.g. to defer its queue task atomically)."""
 
@@ -97,8 +127,10 @@ class JobStore:
         key, webhook target): if it raises, the job was never created."""
         now = time.time()
         row = VideoRow(
-            **asdict(job),
+            **job.row_values(),
             status=JobStatus.QUEUED.value,
+            stage=Stage.SUBMIT.value,
+            due_at=None,
             progress=0,
             created_at=now,
             updated_at=now,
@@ -179,41 +211,60 @@ class JobStore:
         async with self._reads() as session:
             return list((await session.scalars(query)).all())
 
-    async def claimable_ids(self, *, now: float | None = None, limit: int = 100) -> list[str]:
-        """Unfinished jobs nobody holds a live lease on (a crashed worker's jobs included)."""
+    async def claimable(self, *, now: float | None = None, limit: int = 100) -> list[DueJob]:
+        """Unfinished jobs a worker should hold and nobody does (a crashed worker's jobs included).
+
+        Waiting jobs are the relay's (``claim_due_polls``), and jobs whose retry or limit wait has
+        not come yet are left until ``due_at``."""
         now = time.time() if now is None else now
         query = (
-            select(VideoRow.id)
+            select(VideoRow.id, VideoRow.stage, VideoRow.provider)
             .where(
                 VideoRow.status.in_(UNFINISHED),
+                VideoRow.stage != Stage.WAIT.value,
+                or_(VideoRow.due_at.is_(None), VideoRow.due_at <= now),
                 or_(VideoRow.lease_expires_at.is_(None), VideoRow.lease_expires_at < now),
             )
             .order_by(VideoRow.created_at.asc())
             .limit(limit)
         )
-        async with self._reads() as session:
-            return list((await session.scalars(query)).all())
+        async with self._read_engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return [DueJob(row.id, Stage(row.stage), row.provider) for row in rows]
+
+    async def claimable_ids(self, *, now: float | None = None, limit: int = 100) -> list[str]:
+        return [due.video_id for due in await self.claimable(now=now, limit=limit)]
 
     # -- leases ----------------------------------------------------------------------------------
 
-    async def claim(self, video_id: str, worker: str, lease_seconds: float) -> VideoJob | None:
-        """Take the job for ``worker`` if it is unfinished and not leased by someone else."""
+    async def claim(
+        self,
+        video_id: str,
+        worker: str,
+        lease_seconds: float,
+        *,
+        stages: Collection[Stage] = (Stage.SUBMIT, Stage.RENDER, Stage.COLLECT),
+        start: bool = True,
+        count_attempt: bool = True,
+    ) -> VideoJob | None:
+        """Take the job for ``worker`` if it is unfinished, in one of ``stages`` and not leased by
+        someone else. ``start`` marks it in progress (a render starts now); ``count_attempt`` counts
+        a try (submits and renders do, collecting a finished generation does not)."""
         now = time.time()
+        values: dict[str, Any] = {"lease_owner": worker, "lease_expires_at": now + lease_seconds, "updated_at": now}
+        if start:
+            values.update(status=JobStatus.IN_PROGRESS.value, started_at=func.coalesce(VideoRow.started_at, now))
+        if count_attempt:
+            values["attempts"] = VideoRow.attempts + 1
         statement = (
             update(VideoRow)
             .where(
                 VideoRow.id == video_id,
                 VideoRow.status.in_(UNFINISHED),
+                VideoRow.stage.in_([stage.value for stage in stages]),
                 or_(VideoRow.lease_owner.is_(None), VideoRow.lease_expires_at < now),
             )
-            .values(
-                lease_owner=worker,
-                lease_expires_at=now + lease_seconds,
-                status=JobStatus.IN_PROGRESS.value,
-                started_at=now,
-                updated_at=now,
-                attempts=VideoRow.attempts + 1,
-            )
+            .values(**values)
         )
         async with self._sessions.begin() as session:
             result = await session.execute(statement)
@@ -239,6 +290,163 @@ class JobStore:
             async with self.engine.begin() as connection:
                 renewed.update((await connection.scalars(statement)).all())
         return renewed
+
+    async def schedule(
+        self,
+        video_id: str,
+        worker: str,
+        *,
+        stage: Stage,
+        due_at: float | None,
+        runs: Sequence[RunRecord] | None = None,
+        detail: str | None = None,
+        attempt_used: bool = False,
+    ) -> bool:
+        """Hand the job on: to ``stage``, due at ``due_at`` (None: a worker takes it now), lease
+        released. ``detail`` says why a queued job waits; ``attempt_used`` counts a failed try."""
+        values: dict[str, Any] = {
+            "stage": stage.value,
+            "due_at": due_at,
+            "status_detail": detail,
+            "lease_owner": None,
+            "lease_expires_at": None,
+        }
+        if runs is not None:
+            values["runs"] = dump_runs(list(runs))
+        if attempt_used:
+            values["attempts"] = VideoRow.attempts + 1
+        return await self._update(video_id, worker, **values)
+
+    async def begin_wait(self, video_id: str, worker: str, runs: Sequence[RunRecord], due_at: float) -> bool:
+        """Every run is upstream: the job waits, holding nothing, until the relay polls it at ``due_at``."""
+        now = time.time()
+        return await self._update(
+            video_id,
+            worker,
+            stage=Stage.WAIT.value,
+            due_at=due_at,
+            status=JobStatus.IN_PROGRESS.value,
+            started_at=func.coalesce(VideoRow.started_at, now),
+            status_detail=None,
+            runs=dump_runs(list(runs)),
+            lease_owner=None,
+            lease_expires_at=None,
+        )
+
+    async def claim_due_polls(self, owner: str, lease_seconds: float, *, limit: int) -> list[VideoJob]:
+        """Lease up to ``limit`` waiting jobs whose poll is due (or that a client cancelled), oldest
+        due first. Rows another process is claiming are skipped, never waited on (``SKIP LOCKED``
+        on PostgreSQL; SQLite has one writer at a time), so many pollers share the schedule and no
+        job is polled twice at once."""
+        now = time.time()
+        conditions = (
+            VideoRow.stage == Stage.WAIT.value,
+            VideoRow.status == JobStatus.IN_PROGRESS.value,
+            VideoRow.due_at <= now,
+            or_(VideoRow.lease_owner.is_(None), VideoRow.lease_expires_at < now),
+        )
+        async with self._read_engine.connect() as connection:  # a read first: an idle tick takes no write lock
+            if await connection.scalar(select(VideoRow.id).where(*conditions).limit(1)) is None:
+                return []
+        due = (
+            select(VideoRow.id)
+            .where(*conditions)
+            .order_by(VideoRow.due_at.asc())
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        statement = (
+            update(VideoRow)
+            .where(VideoRow.id.in_(due.scalar_subquery()))
+            .values(lease_owner=owner, lease_expires_at=now + lease_seconds)
+            .returning(*_VIDEOS.c)
+            .execution_options(synchronize_session=False)
+        )
+        async with self.engine.begin() as connection:
+            rows = (await connection.execute(statement)).all()
+        return [VideoJob.from_row(row) for row in rows]
+
+    async def save_polls(self, owner: str, updates: Sequence[PollUpdate]) -> None:
+        """Write a batch of polls in one statement; each row only while ``owner`` still leases it."""
+        if not updates:
+            return
+        now = time.time()
+        statement = (
+            update(VideoRow)
+            .where(VideoRow.id == bindparam("b_id"), VideoRow.lease_owner == owner)
+            .values(
+                runs=bindparam("b_runs"),
+                progress=bindparam("b_progress"),
+                stage=bindparam("b_stage"),
+                due_at=bindparam("b_due_at"),
+                lease_owner=None,
+                lease_expires_at=None,
+                updated_at=now,
+            )
+        )
+        params = [
+            {
+                "b_id": u.video_id,
+                "b_runs": dump_runs(u.runs),
+                "b_progress": max(0, min(99, u.progress)),
+                "b_stage": u.stage.value,
+                "b_due_at": u.due_at,
+            }
+            for u in updates
+        ]
+        async with self.engine.begin() as connection:
+            await connection.execute(statement, params)
+
+    async def due_jobs(self, *, limit: int = 500) -> list[DueJob]:
+        """Unleased jobs outside ``wait`` whose retry or limit wait is over, oldest due first."""
+        now = time.time()
+        query = (
+            select(VideoRow.id, VideoRow.stage, VideoRow.provider)
+            .where(
+                VideoRow.stage != Stage.WAIT.value,
+                VideoRow.status.in_(UNFINISHED),
+                VideoRow.due_at <= now,
+                or_(VideoRow.lease_owner.is_(None), VideoRow.lease_expires_at < now),
+            )
+            .order_by(VideoRow.due_at.asc())
+            .limit(limit)
+        )
+        async with self._read_engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return [DueJob(row.id, Stage(row.stage), row.provider) for row in rows]
+
+    async def take_due(self, video_ids: Sequence[str]) -> list[str]:
+        """Clear the due time of these jobs (they go to a worker now); the ids this call took: of
+        processes racing for one job, one gets it."""
+        now = time.time()
+        taken: list[str] = []
+        for chunk in _chunks(video_ids):
+            statement = (
+                update(VideoRow)
+                .where(VideoRow.id.in_(chunk), VideoRow.due_at <= now)
+                .values(due_at=None)
+                .returning(VideoRow.id)
+                .execution_options(synchronize_session=False)
+            )
+            async with self.engine.begin() as connection:
+                taken.extend((await connection.scalars(statement)).all())
+        return taken
+
+    async def in_flight_by_provider(self) -> dict[str, int]:
+        """Jobs waiting on each provider (submitted, not yet finished upstream)."""
+        query = (
+            select(VideoRow.provider, func.count())
+            .where(VideoRow.stage == Stage.WAIT.value, VideoRow.status == JobStatus.IN_PROGRESS.value)
+            .group_by(VideoRow.provider)
+        )
+        async with self._read_engine.connect() as connection:
+            return {str(provider): int(count) for provider, count in (await connection.execute(query)).all()}
+
+    async def status_counts(self) -> dict[str, int]:
+        """Jobs by status (deleted ones left out), for the metrics gauges."""
+        query = select(VideoRow.status, func.count()).where(VideoRow.deleted.is_(False)).group_by(VideoRow.status)
+        async with self._read_engine.connect() as connection:
+            return {str(status): int(count) for status, count in (await connection.execute(query)).all()}
 
     async def release(self, video_id: str, worker: str) -> None:
         """Give a lease back without finishing (e.g. on shutdown), so another worker can start now."""
@@ -268,9 +476,9 @@ class JobStore:
         """The job fell back to another provider: say who really serves it."""
         return await self._update(video_id, worker, provider=provider, executed_model=executed_model)
 
-    async def record_runs(self, video_id: str, worker: str, runs: Sequence[dict[str, Any]]) -> bool:
+    async def record_runs(self, video_id: str, worker: str, runs: Sequence[RunRecord]) -> bool:
         """Persist per-run upstream state (request ids first of all) before doing anything else."""
-        return await self._update(video_id, worker, runs=[dict(r) for r in runs])
+        return await self._update(video_id, worker, runs=dump_runs(list(runs)))
 
     async def complete(
         self, video_id: str, worker: str, outputs: Sequence[VideoOutput], *, retention_seconds: float
@@ -286,6 +494,8 @@ class JobStore:
             expires_at=now + retention_seconds,
             lease_owner=None,
             lease_expires_at=None,
+            due_at=None,
+            status_detail=None,
         )
 
     async def fail(self, video_id: str, worker: str | None, code: str, message: str) -> bool:
@@ -298,6 +508,8 @@ class JobStore:
             completed_at=time.time(),
             lease_owner=None,
             lease_expires_at=None,
+            due_at=None,
+            status_detail=None,
         )
 
     async def cancel(self, video_id: str, worker: str | None) -> bool:
@@ -308,6 +520,8 @@ class JobStore:
             completed_at=time.time(),
             lease_owner=None,
             lease_expires_at=None,
+            due_at=None,
+            status_detail=None,
         )
 
     async def request_cancel(self, video_id: str, *, delete_after: bool) -> VideoJob | None:
@@ -320,10 +534,17 @@ class JobStore:
                 return VideoJob.from_row(row)
             row.cancel_requested = True
             row.deleted = row.deleted or delete_after
-            if row.status == JobStatus.QUEUED.value and row.lease_owner is None:
+            now = time.time()
+            leased = row.lease_owner is not None and (row.lease_expires_at or 0.0) >= now
+            upstream = any(run.get("upstream_id") for run in row.runs or [])
+            if not leased and not upstream:  # nothing runs anywhere: it ends here and now
                 row.status = JobStatus.CANCELLED.value
-                row.completed_at = time.time()
-            row.updated_at = time.time()
+                row.completed_at = now
+                row.due_at = None
+                row.lease_owner = None
+            elif not leased:  # upstream work to stop: the relay or a worker takes it at once
+                row.due_at = now
+            row.updated_at = now
             return VideoJob.from_row(row)
 
     async def cancel_requested_among(self, video_ids: Sequence[str]) -> set[str]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from reelay.jobs.models import Base
+from reelay.database import Base
+from reelay.jobs import models as _job_models  # noqa: F401  (registers the videos table on Base)
 from reelay.security import models as _security_models  # noqa: F401  (registers its tables on Base)
 
 config = context.config

@@ -41,6 +41,10 @@ class ProviderInstance(BaseModel):
     api_key_env: str | None = Field(default=None, description="env var holding the key (never the key itself)")
     base_url: str | None = None
     base_url_env: str | None = None
+    max_in_flight: int | None = Field(
+        default=None, ge=1, description="jobs waiting on this provider at once; more stay queued"
+    )
+    submits_per_second: float | None = Field(default=None, gt=0, description="new submissions per second")
 
 
 class RouteTarget(BaseModel):

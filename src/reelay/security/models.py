@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlalchemy import JSON, Boolean, Float, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from reelay.jobs.models import Base
+from reelay.database import Base
 
 ANONYMOUS_SCOPE = ""
 """The scope of the single local owner (``owner=None``, no keys configured) in non-null key columns."""

@@ -17,12 +17,12 @@ import math
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from reelay.errors import InsufficientQuota, RateLimited
-from reelay.jobs.models import UNFINISHED, VideoRow
+from reelay.jobs.store import count_unfinished
 from reelay.security.keys import ApiKey
 from reelay.security.models import ApiKeyRow, RateWindowRow
 
@@ -97,12 +97,8 @@ async def admit_job(connection: AsyncConnection, owner: str, cost_estimate: floa
     own_concurrent, own_budget, spent = row
     max_concurrent = own_concurrent if own_concurrent is not None else defaults.max_concurrent
     if max_concurrent is not None:
-        running = await connection.scalar(
-            select(func.count(VideoRow.id)).where(
-                VideoRow.owner == owner, VideoRow.status.in_(UNFINISHED), VideoRow.cancel_requested.is_(False)
-            )
-        )
-        if int(running or 0) > max_concurrent:
+        running = await count_unfinished(connection, owner)
+        if running > max_concurrent:
             raise RateLimited(
                 f"API key {owner} already has {max_concurrent} unfinished videos, its limit; retry when one "
                 "finishes (or cancel one with POST /v1/videos/{id}/cancel)",

@@ -1,0 +1,199 @@
+"""The runtime: settings in, every working part out, for ``reelay serve`` and ``reelay worker``.
+
+One place builds the store, the queue, the providers, storage, the relay (the poller of waiting
+jobs) and the workers, so the API process and a separate worker process can never disagree on how
+a job runs. The web app (``api.app``) wraps a runtime; ``reelay worker`` runs one with no web app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import httpx
+
+from reelay.api.metrics import MetricsListener
+from reelay.api.present import Links
+from reelay.api.security_setup import Security, build_security
+from reelay.catalog import Catalog, load_catalog
+from reelay.config import Settings
+from reelay.jobs.dispatch import Dispatch
+from reelay.jobs.events import JobListener
+from reelay.jobs.inputs import InputLimits
+from reelay.jobs.limits import ProviderLimits, SubmitGate, resolve_limits
+from reelay.jobs.migrate import upgrade_database
+from reelay.jobs.queue import InProcessQueue
+from reelay.jobs.relay import Relay, RelaySettings
+from reelay.jobs.service import VideoService
+from reelay.jobs.store import JobStore, make_engine
+from reelay.jobs.worker import Worker, WorkerSettings
+from reelay.procpool import ProcessPool
+from reelay.providers.base import Provider
+from reelay.providers.local import LocalProvider
+from reelay.providers.registry import InstanceSettings, build_remote_providers
+from reelay.routing import Router, load_routing_config
+from reelay.scaleout import build_breaker, build_dispatch, build_storage
+from reelay.security.fetch import FetchPolicy
+from reelay.storage import Storage, UrlSigner, load_or_create_secret
+
+log = logging.getLogger("reelay")
+
+# Builds extra providers once the process pool exists (tests inject fakes this way).
+ProviderFactory = Callable[[ProcessPool], Mapping[str, Provider]]
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    store: JobStore
+    storage: Storage
+    links: Links
+    security: Security
+    catalog: Catalog
+    router: Router
+    providers: dict[str, Provider]
+    pool: ProcessPool
+    http: httpx.AsyncClient
+    dispatch: Dispatch
+    worker: Worker
+    relay: Relay
+    service: VideoService
+
+    @property
+    def runs_workers(self) -> bool:
+        return self.settings.workers_in_this_process()
+
+    async def start(self) -> None:
+        """Start the workers and the relay (where this process runs them) and webhook deliveries."""
+        await self.dispatch.start(self.worker)
+        if self.runs_workers:
+            await self.relay.start()
+        self.security.deliveries.start()
+        log.info(
+            "reelay ready",
+            extra={"data_dir": str(self.settings.data_dir), "providers": sorted(self.providers)},
+        )
+
+    async def close(self) -> None:
+        await self.security.deliveries.stop()
+        await self.relay.stop()
+        await self.dispatch.stop(self.worker)
+        await self.http.aclose()
+        await asyncio.to_thread(self.pool.shutdown)
+        await self.store.close()
+
+
+async def build_runtime(settings: Settings, *, extra_providers: ProviderFactory | None = None) -> Runtime:
+    data_dir = settings.data_dir
+    data_dir.mkdir(parents=True, exist_ok=True)
+    url = settings.resolved_database_url()
+    await asyncio.to_thread(upgrade_database, url)
+    dispatch = build_dispatch(settings)  # in-process queue, or procrastinate (scale-out)
+    store = JobStore(make_engine(url, pool_size=settings.database_pool_size), on_create=dispatch.on_create)
+    await dispatch.open(store)
+    storage = build_storage(settings, data_dir)  # local disk, or an S3-compatible bucket
+    links = Links(UrlSigner(load_or_create_secret(data_dir / "secret.key")), settings.public_url, storage)
+    security = build_security(settings, store.engine, links)
+    catalog = load_catalog(settings.catalog_dirs)
+    pool = ProcessPool(settings.local_render_processes)
+    http = httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=10.0), follow_redirects=True, trust_env=False)
+    providers: dict[str, Provider] = {"local": LocalProvider(pool, data_dir / "work")}
+    routing = load_routing_config(settings.config_file)
+    instances = {
+        name: InstanceSettings(
+            type=item.type or name,
+            api_key_env=item.api_key_env,
+            base_url=item.base_url,
+            base_url_env=item.base_url_env,
+        )
+        for name, item in routing.providers.items()
+        if name != "local"
+    }
+    remote, provider_types = build_remote_providers(os.environ, http, instances)
+    providers.update(remote)
+    provider_types["local"] = "local"
+    if extra_providers is not None:
+        extra = extra_providers(pool)
+        providers.update(extra)
+        provider_types.update({name: name for name in extra})
+    breaker = build_breaker(settings, routing)
+    router = Router(catalog, provider_types, config=routing, demo=settings.demo, breaker=breaker)
+    overrides = {
+        name: ProviderLimits(item.max_in_flight, item.submits_per_second) for name, item in routing.providers.items()
+    }
+    gate = SubmitGate(resolve_limits(provider_types, overrides), store.in_flight_by_provider)
+    listeners: list[JobListener] = [security.listener, MetricsListener()]  # webhooks first: stored, then counted
+    worker_settings = WorkerSettings(
+        concurrency=settings.workers,
+        submit_concurrency=settings.submit_concurrency,
+        lease_seconds=settings.job_lease_seconds,
+        retention_seconds=settings.retention_hours * 3600,
+        max_run_seconds=settings.provider_deadline_seconds,
+        backoff_base=settings.retry_backoff_seconds,
+        cancel_check_interval=settings.cancel_check_seconds,
+    )
+    worker = Worker(
+        store=store,
+        storage=storage,
+        providers=providers,
+        pool=pool,
+        queue=dispatch.queue,
+        cpu_queue=InProcessQueue() if settings.queue == "inprocess" else None,
+        scratch_dir=data_dir / "scratch",
+        breaker=router.breaker,
+        listeners=listeners,
+        sweep_hooks=[security.guard.idempotency.purge_expired],
+        settings=worker_settings,
+        gate=gate,
+    )
+    relay = Relay(
+        worker=worker,
+        providers=providers,
+        settings=RelaySettings(
+            concurrency=settings.poll_concurrency,
+            lease_seconds=settings.job_lease_seconds,
+            max_run_seconds=settings.provider_deadline_seconds,
+        ),
+        retry=worker_settings.retry,
+        gate=gate,
+    )
+    limits = InputLimits(
+        max_image_bytes=settings.max_image_bytes,
+        max_video_bytes=settings.max_video_bytes,
+        fetch_policy=FetchPolicy(
+            allow_http=settings.fetch_allow_http,
+            allowed_hosts=frozenset(settings.fetch_allow_hosts),
+            timeout=settings.fetch_timeout,
+        ),
+    )
+    service = VideoService(
+        store=store,
+        storage=storage,
+        router=router,
+        queue=dispatch.queue,
+        limits=limits,
+        scratch_base=data_dir / "uploads",
+        listeners=listeners,
+    )
+    return Runtime(
+        settings=settings,
+        store=store,
+        storage=storage,
+        links=links,
+        security=security,
+        catalog=catalog,
+        router=router,
+        providers=providers,
+        pool=pool,
+        http=http,
+        dispatch=dispatch,
+        worker=worker,
+        relay=relay,
+        service=service,
+    )
+
+
+__all__ = ["ProviderFactory", "Runtime", "build_runtime"]
