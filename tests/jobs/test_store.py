@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from reelay.jobs.models import JobStatus, Stage, VideoOutput
-from reelay.jobs.spec import JobSpec, RunRecord
+from reelay.jobs.spec import RunRecord
 from reelay.jobs.store import JobStore, PollUpdate
 from tests.jobs.conftest import new_job
 from tests.postgres import ADMIN_CONNINFO

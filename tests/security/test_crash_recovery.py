@@ -2,10 +2,11 @@
 
 The provider is a loopback fake of the OpenAI Videos API reached through the generic
 OpenAI-compatible adapter. After the restart, jobs whose upstream id was stored are polled again,
-never resubmitted, so the fake sees exactly 50 submissions. The kill happens while no submission is
-in flight (an id the provider has issued but Reelay has not yet stored cannot be recovered by any
-gateway without upstream idempotency keys); everything else is mid-flight: queued, polling,
-downloading or post-processing.
+never resubmitted, so the fake sees exactly 50 submissions. The kill lands in a chosen stage of the
+pipeline: ``wait`` (every job submitted, none finished upstream: the relay's schedule alone must bring
+them back) or ``collect`` (some jobs completed, others downloading, post-processing or still
+polled). It happens while no submission is in flight (an id the provider has issued but Reelay has
+not yet stored cannot be recovered by any gateway without upstream idempotency keys).
 """
 
 from __future__ import annotations
@@ -25,12 +26,19 @@ from tests.security.slow_videos_fake import SlowVideosFake
 JOBS = 50
 
 
-@pytest.fixture
-def fake(tmp_path: Path) -> Iterator[SlowVideosFake]:
+@pytest.fixture(params=["wait", "collect"])
+def staged(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[SlowVideosFake, str]]:
+    """The fake provider, and the stage the kill must land in."""
     make_video(tmp_path / "upstream.mp4", seconds=1.0, width=320, height=176)
-    fake = SlowVideosFake(video=(tmp_path / "upstream.mp4").read_bytes())
+    # "wait": jobs long enough upstream that the kill finds every one waiting there.
+    slow = request.param == "wait"
+    fake = SlowVideosFake(
+        video=(tmp_path / "upstream.mp4").read_bytes(),
+        min_seconds=8.0 if slow else 1.0,
+        max_seconds=10.0 if slow else 3.0,
+    )
     fake.start()
-    yield fake
+    yield fake, request.param
     fake.stop()
 
 
@@ -39,7 +47,8 @@ def statuses(client: httpx.Client) -> dict[str, str]:
     return {video["id"]: video["status"] for video in page}
 
 
-def test_fifty_jobs_survive_sigkill_without_resubmission(tmp_path: Path, fake: SlowVideosFake) -> None:
+def test_fifty_jobs_survive_sigkill_without_resubmission(tmp_path: Path, staged: tuple[SlowVideosFake, str]) -> None:
+    fake, stage = staged
     env = server_env(
         REELAY_OPENAI_COMPATIBLE_API_KEY="test",
         REELAY_OPENAI_COMPATIBLE_BASE_URL=fake.url,
@@ -55,13 +64,16 @@ def test_fifty_jobs_survive_sigkill_without_resubmission(tmp_path: Path, fake: S
                 created = client.post("/v1/videos", json={"model": "wan2.2-t2v", "prompt": f"job {i}", "seconds": 2})
                 assert created.status_code == 202, created.text
                 ids.append(created.json()["id"])
-            deadline = time.monotonic() + 60
-            while not (fake.submissions >= 16 and fake.quiet_for(0.5)):
-                assert time.monotonic() < deadline, "the jobs never got going"
-                time.sleep(0.01)
+            deadline = time.monotonic() + 120
+            while True:
+                assert time.monotonic() < deadline, "the jobs never got to the stage"
+                if fake.quiet_for(0.5) and fake.submissions >= (JOBS if stage == "wait" else 16):
+                    done = list(statuses(client).values()).count("completed")
+                    if (stage == "wait" and done == 0) or (stage == "collect" and 0 < done < JOBS):
+                        break
+                time.sleep(0.05)
             live.kill()
         before = fake.submissions
-        assert before < JOBS  # the kill really was mid-flight
 
         live.start()
         with httpx.Client(base_url=live.url, timeout=30) as client:

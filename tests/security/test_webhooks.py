@@ -83,7 +83,7 @@ def test_webhook_url_is_consumed_not_passed_upstream(tmp_path: Path) -> None:
         created = client.post("/v1/videos", json={"prompt": "x", "webhook_url": "https://hooks.example.com/in"})
         assert created.status_code == 202, created.text
         job = client.portal.call(client.app.state.ctx.service.store.get, created.json()["id"])  # type: ignore[union-attr,attr-defined]
-        assert "webhook_url" not in str(job.request) and "webhook_url" not in str(job.report)
+        assert "webhook_url" not in str(job.spec.to_json()) and "webhook_url" not in str(job.report)
 
 
 def test_completed_event_is_signed_and_verifiable(tmp_path: Path, receiver: Receiver) -> None:

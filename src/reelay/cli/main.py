@@ -36,7 +36,9 @@ def serve(
     data_dir: Annotated[
         Path | None, typer.Option("--data-dir", envvar="REELAY_DATA_DIR", help="database, outputs and secrets")
     ] = None,
-    workers: Annotated[int | None, typer.Option(help="jobs run at once")] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="CPU-bound jobs at once (renders, collections); waiting jobs hold none")
+    ] = None,
     demo: Annotated[bool, typer.Option("--demo", help="serve every catalog model from the local engine")] = False,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error")] = "info",
     log_format: Annotated[

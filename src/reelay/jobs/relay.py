@@ -110,7 +110,10 @@ class Relay:
         claimed: list[VideoJob] = []
         if capacity > 0:
             claimed = await self.store.claim_due_polls(
-                self.owner, self.settings.lease_seconds, limit=min(self.settings.batch, capacity)
+                self.owner,
+                self.settings.lease_seconds,
+                limit=min(self.settings.batch, capacity),
+                providers=list(self.providers),
             )
         for job in claimed:
             task = asyncio.create_task(self._poll_job(job))
@@ -211,8 +214,8 @@ class Relay:
         name = run.provider or job.provider
         provider = self.providers.get(name)
         now = time.time()
-        if provider is None:
-            return UpstreamError(f"provider {name} is not configured on this worker", retryable=True)
+        if provider is None:  # another worker polls it (this one lacks the provider's key)
+            return now + self.settings.max_poll_seconds
         deadline = (run.submitted_at or now) + self.settings.max_run_seconds
         self.polls += 1
         try:

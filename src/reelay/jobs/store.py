@@ -9,6 +9,8 @@ Guarantees the worker relies on:
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass
@@ -50,9 +52,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(url)
     else:
-        engine = create_async_engine(
-            url, pool_size=pool_size, max_overflow=max(2, pool_size // 4), pool_recycle=3600
-        )
+        engine = create_async_engine(url, pool_size=pool_size, max_overflow=max(2, pool_size // 4), pool_recycle=3600)
     if url.startswith("sqlite"):
         sync_engine: Engine = engine.sync_engine
         event.listen(sync_engine, "connect", _sqlite_pragmas)
@@ -115,6 +115,15 @@ class JobStore:
         self._reads = async_sessionmaker(self._read_engine, expire_on_commit=False)
         self._polling = row_reader(engine, self._read_engine, _BY_ID)
         self._on_create = on_create
+        # SQLite takes one writer at a time, and a writer that finds the lock taken sleeps in SQLite's
+        # busy handler (1 ms growing to 100 ms a try): with a dozen writers in one process that
+        # polling, not the writes, set the pace (3 creates/s measured with the relay running). Taking
+        # turns on an asyncio lock first hands the write lock over at once. PostgreSQL needs none.
+        self._write_turns: asyncio.Lock | None = asyncio.Lock() if sqlite else None
+
+    def _writing(self) -> contextlib.AbstractAsyncContextManager[object]:
+        """Wait for this process's turn to write (SQLite), or nothing (a server database)."""
+        return self._write_turns if self._write_turns is not None else contextlib.nullcontext()
 
     async def close(self) -> None:
         await self._polling.close()
@@ -139,7 +148,7 @@ class JobStore:
             cancel_requested=False,
             deleted=False,
         )
-        async with self._sessions.begin() as session:
+        async with self._writing(), self._sessions.begin() as session:
             session.add(row)
             if on_insert is not None:
                 await session.flush()
@@ -266,7 +275,7 @@ class JobStore:
             )
             .values(**values)
         )
-        async with self._sessions.begin() as session:
+        async with self._writing(), self._sessions.begin() as session:
             result = await session.execute(statement)
             if result.rowcount != 1:  # type: ignore[attr-defined]
                 return None
@@ -287,7 +296,7 @@ class JobStore:
                 .values(lease_expires_at=now + lease_seconds)
                 .returning(VideoRow.id)
             )
-            async with self.engine.begin() as connection:
+            async with self._writing(), self.engine.begin() as connection:
                 renewed.update((await connection.scalars(statement)).all())
         return renewed
 
@@ -333,17 +342,20 @@ class JobStore:
             lease_expires_at=None,
         )
 
-    async def claim_due_polls(self, owner: str, lease_seconds: float, *, limit: int) -> list[VideoJob]:
+    async def claim_due_polls(
+        self, owner: str, lease_seconds: float, *, limit: int, providers: Collection[str] | None = None
+    ) -> list[VideoJob]:
         """Lease up to ``limit`` waiting jobs whose poll is due (or that a client cancelled), oldest
-        due first. Rows another process is claiming are skipped, never waited on (``SKIP LOCKED``
-        on PostgreSQL; SQLite has one writer at a time), so many pollers share the schedule and no
-        job is polled twice at once."""
+        due first, of ``providers`` only (those this process can poll). Rows another process is
+        claiming are skipped, never waited on (``SKIP LOCKED`` on PostgreSQL; SQLite has one writer
+        at a time), so many pollers share the schedule and no job is polled twice at once."""
         now = time.time()
         conditions = (
             VideoRow.stage == Stage.WAIT.value,
             VideoRow.status == JobStatus.IN_PROGRESS.value,
             VideoRow.due_at <= now,
             or_(VideoRow.lease_owner.is_(None), VideoRow.lease_expires_at < now),
+            *([VideoRow.provider.in_(list(providers))] if providers is not None else []),
         )
         async with self._read_engine.connect() as connection:  # a read first: an idle tick takes no write lock
             if await connection.scalar(select(VideoRow.id).where(*conditions).limit(1)) is None:
@@ -362,7 +374,7 @@ class JobStore:
             .returning(*_VIDEOS.c)
             .execution_options(synchronize_session=False)
         )
-        async with self.engine.begin() as connection:
+        async with self._writing(), self.engine.begin() as connection:
             rows = (await connection.execute(statement)).all()
         return [VideoJob.from_row(row) for row in rows]
 
@@ -394,7 +406,7 @@ class JobStore:
             }
             for u in updates
         ]
-        async with self.engine.begin() as connection:
+        async with self._writing(), self.engine.begin() as connection:
             await connection.execute(statement, params)
 
     async def due_jobs(self, *, limit: int = 500) -> list[DueJob]:
@@ -428,7 +440,7 @@ class JobStore:
                 .returning(VideoRow.id)
                 .execution_options(synchronize_session=False)
             )
-            async with self.engine.begin() as connection:
+            async with self._writing(), self.engine.begin() as connection:
                 taken.extend((await connection.scalars(statement)).all())
         return taken
 
@@ -455,7 +467,7 @@ class JobStore:
             .where(VideoRow.id == video_id, VideoRow.lease_owner == worker)
             .values(lease_owner=None, lease_expires_at=None)
         )
-        async with self._sessions.begin() as session:
+        async with self._writing(), self._sessions.begin() as session:
             await session.execute(statement)
 
     # -- progress and endings --------------------------------------------------------------------
@@ -465,7 +477,7 @@ class JobStore:
         if worker is not None:
             conditions.append(VideoRow.lease_owner == worker)
         values["updated_at"] = time.time()
-        async with self._sessions.begin() as session:
+        async with self._writing(), self._sessions.begin() as session:
             result = await session.execute(update(VideoRow).where(*conditions).values(**values))
             return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
@@ -526,7 +538,7 @@ class JobStore:
 
     async def request_cancel(self, video_id: str, *, delete_after: bool) -> VideoJob | None:
         """Ask the worker holding the job to stop; a queued job nobody holds is cancelled at once."""
-        async with self._sessions.begin() as session:
+        async with self._writing(), self._sessions.begin() as session:
             row = await session.get(VideoRow, video_id, with_for_update=True)
             if row is None or row.deleted:
                 return None
@@ -561,7 +573,7 @@ class JobStore:
 
     async def purge(self, video_id: str) -> None:
         """Remove the row for good (after its files are gone)."""
-        async with self._sessions.begin() as session:
+        async with self._writing(), self._sessions.begin() as session:
             await session.execute(delete(VideoRow).where(VideoRow.id == video_id))
 
     async def purgeable_ids(self, *, now: float | None = None, limit: int = 100) -> list[str]:
