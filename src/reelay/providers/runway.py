@@ -29,18 +29,28 @@ from reelay.errors import UpstreamError
 from reelay.providers import http
 from reelay.providers.base import PollResult, ProviderJob
 from reelay.providers.failures import content_policy_refusal
-from reelay.providers.remote_inputs import as_object, image_data_uri, unsupported, video_data_uri, whole_seconds
+from reelay.providers.hosting import InputLinks
+from reelay.providers.remote_inputs import (
+    as_object,
+    image_data_uri,
+    required_image,
+    unsupported,
+    video_data_uri,
+    whole_seconds,
+)
 
 NAME: Final = "runway"
 API_VERSION: Final = "2024-11-06"
 MAX_INLINE_VIDEO_BYTES: Final = 5 * 1024 * 1024  # Runway's documented cap for data URIs
+# Runway's input guide: data URIs up to 5 MB for images (read as decimal megabytes, the safe side).
+MAX_INLINE_IMAGE_BYTES: Final = 5_000_000
 
 
 # -- request mapping (pure apart from reading the job's input files) -------------------------------
 
 
-def build_request(job: ProviderJob) -> tuple[str, dict[str, Any]]:
-    """(path, JSON body) for ``job``; passthrough fields are merged last, untouched."""
+def build_request(job: ProviderJob, image_url: str | None = None) -> tuple[str, dict[str, Any]]:
+    """(path, JSON body) for ``job``; ``image_url`` is a hosted copy of an image over the inline cap."""
     if job.operation == "extend":
         raise unsupported(NAME, "extend a video", "Runway's API has no extension route")
     body: dict[str, Any] = {"model": job.model, "promptText": job.prompt}
@@ -53,12 +63,26 @@ def build_request(job: ProviderJob) -> tuple[str, dict[str, Any]]:
         body["ratio"] = f"{job.width}:{job.height}"  # Runway names its output sizes as ratios: "1280:720"
         body["duration"] = whole_seconds(job.seconds)
         if job.mode == "i2v":
-            body["promptImage"] = image_data_uri(NAME, job.image_path)
+            body["promptImage"] = image_url or inline_image(job)
             path = "/v1/image_to_video"
         else:
             path = "/v1/text_to_video"
     body.update(job.passthrough)
     return path, body
+
+
+def inline_image(job: ProviderJob) -> str:
+    """The start frame as a data URI, refused above Runway's 5 MB cap (create hosts those instead)."""
+    path = required_image(NAME, job.image_path)
+    size = path.stat().st_size
+    if size > MAX_INLINE_IMAGE_BYTES:
+        raise UpstreamError(
+            f"the image is {size / 1e6:.1f} MB; runway takes data URIs up to 5 MB and Reelay has no link to "
+            "give it; set REELAY_PUBLIC_URL (or use S3 storage), or send a smaller image",
+            retryable=False,
+            code="input_too_large",
+        )
+    return image_data_uri(NAME, path)
 
 
 # -- response mapping (pure) -----------------------------------------------------------------------
@@ -67,8 +91,9 @@ def build_request(job: ProviderJob) -> tuple[str, dict[str, Any]]:
 def parse_created(data: dict[str, Any]) -> str:
     task_id = data.get("id")
     if not isinstance(task_id, str) or not task_id:
-        raise UpstreamError("runway accepted the request but sent no task id", retryable=True,
-                            code="upstream_malformed")
+        raise UpstreamError(
+            "runway accepted the request but sent no task id", retryable=True, code="upstream_malformed"
+        )
     return task_id
 
 
@@ -80,21 +105,24 @@ def parse_task(data: dict[str, Any], poll_after: float) -> PollResult:
     if status == "RUNNING":
         progress = data.get("progress")
         fraction = float(progress) if isinstance(progress, int | float) and not isinstance(progress, bool) else None
-        return PollResult("running", progress=None if fraction is None else min(1.0, max(0.0, fraction)),
-                          poll_after=poll_after)
+        return PollResult(
+            "running", progress=None if fraction is None else min(1.0, max(0.0, fraction)), poll_after=poll_after
+        )
     if status == "SUCCEEDED":
         output = data.get("output")
         urls = tuple(u for u in output if isinstance(u, str) and u) if isinstance(output, list) else ()
         if not urls:
-            error = UpstreamError("runway finished the task but sent no output URL", retryable=True,
-                                  code="upstream_malformed")
+            error = UpstreamError(
+                "runway finished the task but sent no output URL", retryable=True, code="upstream_malformed"
+            )
             return PollResult("failed", error=error)
         return PollResult("succeeded", progress=1.0, output_urls=urls)
     if status == "FAILED":
         return PollResult("failed", error=task_failure(data.get("failureCode"), data.get("failure")))
     if status == "CANCELLED":
-        return PollResult("failed", error=UpstreamError("the runway task was cancelled upstream",
-                                                        code="upstream_cancelled"))
+        return PollResult(
+            "failed", error=UpstreamError("the runway task was cancelled upstream", code="upstream_cancelled")
+        )
     raise UpstreamError(f"runway sent an unknown task status {status!r}", retryable=True, code="upstream_malformed")
 
 
@@ -120,18 +148,30 @@ class RunwayProvider:
     poll_interval = 5.0  # Runway's docs ask for polling no more often than every 5 s
 
     def __init__(
-        self, *, api_key: str, base_url: str, client: httpx.AsyncClient, poll_interval: float | None = None
+        self,
+        *,
+        api_key: str,
+        base_url: str,
+        client: httpx.AsyncClient,
+        poll_interval: float | None = None,
+        links: InputLinks | None = None,
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._client = client
         self._headers = {"Authorization": f"Bearer {api_key}", "X-Runway-Version": API_VERSION}
+        self._links = links
         if poll_interval is not None:
             self.poll_interval = poll_interval
 
     async def submit(self, job: ProviderJob) -> str:
-        path, body = await asyncio.to_thread(build_request, job)  # base64 of input files: off the loop
-        response = await http.request(NAME, self._client, "POST", self._base_url + path, json=body,
-                                      headers=self._headers)
+        image_url = None
+        image = job.image_path if job.mode == "i2v" else None
+        if image is not None and self._links is not None and image.stat().st_size > MAX_INLINE_IMAGE_BYTES:
+            image_url = self._links.url_for(image)  # over the data-URI cap: Runway fetches Reelay's copy
+        path, body = await asyncio.to_thread(build_request, job, image_url)  # base64 of inputs: off the loop
+        response = await http.request(
+            NAME, self._client, "POST", self._base_url + path, json=body, headers=self._headers
+        )
         return parse_created(http.json_body(NAME, response))
 
     async def poll(self, upstream_id: str) -> PollResult:
@@ -142,8 +182,9 @@ class RunwayProvider:
     async def fetch_output(self, upstream_id: str, result: PollResult, destination: Path) -> None:
         """Download the output now; it is a signed, expiring link, so our secret is not sent along."""
         if not result.output_urls:
-            raise UpstreamError(f"runway gave no output URL for {upstream_id}", retryable=True,
-                                code="upstream_malformed")
+            raise UpstreamError(
+                f"runway gave no output URL for {upstream_id}", retryable=True, code="upstream_malformed"
+            )
         await http.download(NAME, self._client, result.output_urls[0], destination)
 
     async def cancel(self, upstream_id: str) -> None:

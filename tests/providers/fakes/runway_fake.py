@@ -16,15 +16,20 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tests.providers.fakes.media_rules import fetched_problem, is_hosted_url
 from tests.providers.fakes.remote_fake import RemoteFake, valid_media
 
 GEN4_RATIOS = {"1280:720", "720:1280", "1104:832", "832:1104", "960:960", "1584:672"}
 ROUTES: dict[str, dict[str, Any]] = {
-    "image_to_video": {"models": {"gen4_turbo", "gen4.5"}, "fields": {"model", "promptImage", "promptText", "ratio",
-                                                                      "duration", "seed", "contentModeration"}},
+    "image_to_video": {
+        "models": {"gen4_turbo", "gen4.5"},
+        "fields": {"model", "promptImage", "promptText", "ratio", "duration", "seed", "contentModeration"},
+    },
     "text_to_video": {"models": {"gen4.5", "veo3.1"}, "fields": {"model", "promptText", "ratio", "duration", "seed"}},
-    "video_to_video": {"models": {"gen4_aleph", "aleph2"}, "fields": {"model", "videoUri", "promptText", "seed",
-                                                                      "references", "keyframes"}},
+    "video_to_video": {
+        "models": {"gen4_aleph", "aleph2"},
+        "fields": {"model", "videoUri", "promptText", "seed", "references", "keyframes"},
+    },
 }
 FAILURES = {
     "moderated": ("Your prompt was flagged by our content moderation system.", "SAFETY.INPUT.TEXT"),
@@ -36,11 +41,13 @@ FAILURES = {
 @dataclass
 class RunwayFake(RemoteFake):
     def app(self) -> Starlette:
-        return Starlette(routes=[
-            Route("/files/{name}", self._file, methods=["GET"]),
-            Route("/v1/tasks/{tid}", self._task, methods=["GET", "DELETE"]),
-            Route("/v1/{route}", self._create, methods=["POST"]),
-        ])
+        return Starlette(
+            routes=[
+                Route("/files/{name}", self._file, methods=["GET"]),
+                Route("/v1/tasks/{tid}", self._task, methods=["GET", "DELETE"]),
+                Route("/v1/{route}", self._create, methods=["POST"]),
+            ]
+        )
 
     async def _guard(self, request: Request) -> Response | None:
         scripted = await self.faults.apply(request)
@@ -61,6 +68,8 @@ class RunwayFake(RemoteFake):
         if route is None:
             return JSONResponse({"error": "Not found"}, status_code=404)
         problem = validate(request.path_params["route"], route, body)
+        if problem is None and is_hosted_url(body.get("promptImage")):
+            problem = await fetched_problem(body["promptImage"], "image")  # Runway fetches a hosted image
         if problem is not None:
             return JSONResponse({"error": problem}, status_code=400)
         return JSONResponse({"id": self.new_job(body)})
@@ -108,8 +117,10 @@ def validate(name: str, route: dict[str, Any], body: Any) -> str | None:
     prompt = body.get("promptText")
     if prompt is not None and (not isinstance(prompt, str) or not 1 <= len(prompt) <= 1000):
         return "promptText must be 1-1000 characters."
-    if name == "image_to_video" and not valid_media(body.get("promptImage"), "image/"):
-        return "promptImage must be an HTTPS URL or a data URI of an image."
+    # Runway's input guide (runwayml/skills rw-integrate-uploads): data URIs up to 5 MB for images.
+    image = body.get("promptImage")
+    if name == "image_to_video" and not (is_hosted_url(image) or valid_media(image, "image/", max_bytes=5_000_000)):
+        return "promptImage must be an HTTPS URL or a data URI of an image (at most 5 MB) whose type matches it."
     if name == "video_to_video" and not valid_media(body.get("videoUri"), "video/"):
         return "videoUri must be an HTTPS URL or a data URI of a video."
     if name != "video_to_video":
