@@ -12,6 +12,7 @@ refuses larger ones, so an adapter that ignores the advice fails here.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,6 +88,11 @@ class ReplicateFake(RemoteFake):
                 "name": content.filename,
                 "content_type": content.content_type,
                 "size": len(data),
+                "etag": f"etag-{fid}",
+                "checksums": {"sha256": hashlib.sha256(data).hexdigest()},
+                "metadata": {},
+                "created_at": "2026-01-01T00:00:00Z",
+                "expires_at": "2026-01-02T00:00:00Z",
                 "urls": {"get": url},
             },
             status_code=201,
