@@ -91,3 +91,61 @@ def test_without_a_public_url_luma_image_to_video_is_a_400(
         # text-to-video needs no link and still works
         assert client.post("/v1/videos", json={"model": "ray-2", "prompt": "a fox"}).status_code == 202
     assert [c for c in fake.creates() if "keyframes" in (c.body or {})] == []
+
+
+@pytest.fixture(scope="module")
+def big_jpeg(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A JPEG of about 6 MB (noise does not compress): over Runway's 5 MB and Replicate's 1 MB."""
+    import numpy as np
+    from PIL import Image
+
+    path = tmp_path_factory.mktemp("big-input") / "noise.jpg"
+    Image.fromarray(np.random.default_rng(5).integers(0, 256, (2000, 2400, 3), dtype=np.uint8)).save(path, quality=100)
+    return path
+
+
+def test_runway_image_over_five_megabytes_without_a_link_is_a_400(
+    provider_media: Path, big_jpeg: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from reelay.providers.runway import RunwayProvider
+    from tests.providers.fakes.runway_fake import RunwayFake
+
+    fake = RunwayFake(video=(provider_media / "output.mp4").read_bytes())
+    for server in serve(fake.app()):
+        env = {"RUNWAYML_API_SECRET": "test", "RUNWAY_BASE_URL": server.url}
+        for client in h.app_client(tmp_path_factory, env, RunwayProvider):
+            with open(big_jpeg, "rb") as image:
+                response = client.post(
+                    "/v1/videos",
+                    data={"model": "gen4_turbo", "prompt": "push in"},
+                    files={"input_reference": ("noise.jpg", image, "image/jpeg")},
+                )
+            assert response.status_code == 400, response.text
+            error = response.json()["error"]
+            assert error["param"] == "input_reference" and "5.0 MB" in error["message"]
+            assert "REELAY_PUBLIC_URL" in error["message"]
+        assert fake.creates() == []
+
+
+def test_replicate_image_over_one_megabyte_is_uploaded_to_replicate(
+    provider_media: Path, big_jpeg: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from reelay.providers.replicate import ReplicateProvider
+    from tests.providers.fakes.replicate_fake import ReplicateFake
+
+    fake = ReplicateFake(video=(provider_media / "output.mp4").read_bytes())
+    for server in serve(fake.app()):
+        env = {"REPLICATE_API_TOKEN": "test", "REPLICATE_BASE_URL": server.url}
+        for client in h.app_client(tmp_path_factory, env, ReplicateProvider):
+            with open(big_jpeg, "rb") as image:
+                created = client.post(
+                    "/v1/videos",
+                    data={"model": "minimax-video-01", "prompt": "push in"},
+                    files={"input_reference": ("noise.jpg", image, "image/jpeg")},
+                )
+            assert created.status_code == 202, created.text
+            body = h.finish(client, created.json()["id"])
+            assert body["status"] == "completed", body
+        (create,) = [c for c in fake.creates() if c.path.endswith("/predictions")]
+        assert create.body["input"]["first_frame_image"].startswith(f"{server.url}/v1/files/")
+        assert list(fake.uploads.values()) == [("image/jpeg", big_jpeg.read_bytes())]
