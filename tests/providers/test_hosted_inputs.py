@@ -104,7 +104,7 @@ def big_jpeg(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def test_runway_image_over_five_megabytes_without_a_link_is_a_400(
+def test_runway_image_over_five_megabytes_is_uploaded_to_runway(
     provider_media: Path, big_jpeg: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     from reelay.providers.runway import RunwayProvider
@@ -115,16 +115,19 @@ def test_runway_image_over_five_megabytes_without_a_link_is_a_400(
         env = {"RUNWAYML_API_SECRET": "test", "RUNWAY_BASE_URL": server.url}
         for client in h.app_client(tmp_path_factory, env, RunwayProvider):
             with open(big_jpeg, "rb") as image:
-                response = client.post(
+                created = client.post(
                     "/v1/videos",
                     data={"model": "gen4_turbo", "prompt": "push in"},
                     files={"input_reference": ("noise.jpg", image, "image/jpeg")},
                 )
-            assert response.status_code == 400, response.text
-            error = response.json()["error"]
-            assert error["param"] == "input_reference" and "5.0 MB" in error["message"]
-            assert "REELAY_PUBLIC_URL" in error["message"]
-        assert fake.creates() == []
+            assert created.status_code == 202, created.text
+            body = h.finish(client, created.json()["id"])
+            assert body["status"] == "completed", body
+            notes = [e["note"] for e in body["metadata"]["normalization"] if e["value"] == "url"]
+            assert notes and "5.0 MB" in notes[0]
+        (create,) = [c for c in fake.creates() if c.path == "/v1/image_to_video"]
+        assert create.body["promptImage"].startswith("runway://")
+        assert list(fake.uploads.values()) == [big_jpeg.read_bytes()]
 
 
 def test_replicate_image_over_one_megabyte_is_uploaded_to_replicate(

@@ -5,7 +5,7 @@ refused there, and the fixed adapter's request goes through.
 - Replicate images over 1 MB go through ``POST /v1/files``; smaller ones stay data URIs.
 - Veo 3.0 gets no ``durationSeconds``; the image's ``mimeType`` is its real type.
 - fal Kling receives only the fields its schema declares.
-- Runway data URIs over 5 MB are refused by the adapter before upload, or sent as a hosted link.
+- Runway images over 5 MB go through Runway's uploads API (``runway://`` URIs), never as data URIs.
 - Luma gets a hosted URL for ``keyframes.frame0`` and never a data URI.
 """
 
@@ -27,6 +27,7 @@ from reelay.providers.luma import LumaProvider
 from reelay.providers.luma import build_request as luma_request
 from reelay.providers.replicate import ReplicateProvider, parse_prediction
 from reelay.providers.runway import RunwayProvider
+from reelay.providers.runway import build_request as runway_request
 from reelay.providers.veo import VeoProvider
 from reelay.providers.veo import build_request as veo_request
 from tests.providers import remote_harness as h
@@ -171,12 +172,31 @@ async def test_fal_kling_gets_only_declared_fields(
 # -- Runway ---------------------------------------------------------------------------------------
 
 
-async def test_runway_refuses_an_inline_image_over_five_megabytes(big_jpeg: Path, client: httpx.AsyncClient) -> None:
-    provider = RunwayProvider(api_key="test", base_url="http://127.0.0.1:9", client=client)
+def test_runway_never_inlines_an_image_over_five_megabytes(big_jpeg: Path) -> None:
     job = h.provider_job(model="gen4_turbo", mode="i2v", image_path=big_jpeg, width=1280, height=720)
     with pytest.raises(UpstreamError) as caught:
-        await provider.submit(job)
-    assert caught.value.code == "input_too_large" and "REELAY_PUBLIC_URL" in caught.value.message
+        runway_request(job)
+    assert caught.value.code == "input_too_large"
+    assert runway_request(job, "runway://uploads/u0")[1]["promptImage"] == "runway://uploads/u0"
+
+
+async def test_runway_uploads_an_image_over_five_megabytes(
+    provider_media: Path, big_jpeg: Path, jpeg: Path, client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    for fake, server in running(RunwayFake, provider_media):
+        provider = RunwayProvider(api_key="test", base_url=server.url, client=client, poll_interval=0.01)
+        job = h.provider_job(model="gen4_turbo", mode="i2v", image_path=big_jpeg, width=1280, height=720)
+        await h.round_trip(provider, job, tmp_path / "out.mp4")
+        start, put, create = fake.creates()  # type: ignore[attr-defined]
+        assert (start.path, start.body) == ("/v1/uploads", {"filename": "noise.jpg", "type": "ephemeral"})
+        assert put.path == "/upload-bucket/u0" and "authorization" not in put.headers  # presigned: no secret
+        assert create.body["promptImage"] == "runway://uploads/u0"
+        assert fake.uploads["u0"] == big_jpeg.read_bytes()  # type: ignore[attr-defined]
+        fake.reset()  # type: ignore[attr-defined]
+        small = h.provider_job(model="gen4_turbo", mode="i2v", image_path=jpeg, width=1280, height=720)
+        await h.round_trip(provider, small, tmp_path / "out2.mp4")
+        (create,) = fake.creates()  # type: ignore[attr-defined]
+        assert create.body["promptImage"].startswith("data:image/jpeg;base64,")
 
 
 class StaticLinks:
@@ -203,25 +223,6 @@ def file_server(files: dict[str, Path]) -> Iterator[LoopbackServer]:
 
     with LoopbackServer(Starlette(routes=[Route("/{name}", serve_file)])) as server:
         yield server
-
-
-async def test_runway_sends_a_large_image_as_a_hosted_link(
-    provider_media: Path, big_jpeg: Path, client: httpx.AsyncClient, tmp_path: Path
-) -> None:
-    files = {"noise.jpg": big_jpeg}
-    for host in file_server(files):
-        for fake, server in running(RunwayFake, provider_media):
-            provider = RunwayProvider(
-                api_key="test",
-                base_url=server.url,
-                client=client,
-                poll_interval=0.01,
-                links=StaticLinks(host.url, files),
-            )  # type: ignore[arg-type]
-            job = h.provider_job(model="gen4_turbo", mode="i2v", image_path=big_jpeg, width=1280, height=720)
-            await h.round_trip(provider, job, tmp_path / "out.mp4")
-            (create,) = fake.creates()  # type: ignore[attr-defined]
-            assert create.body["promptImage"] == f"{host.url}/noise.jpg"
 
 
 # -- Luma -----------------------------------------------------------------------------------------

@@ -17,9 +17,9 @@ import httpx
 from reelay.providers.base import Provider
 from reelay.providers.hosting import InputLinks
 
-# Provider types whose adapter uploads large inputs to the provider's own file API (Replicate files),
-# so they never need a Reelay link.
-UPLOADS_OWN_INPUTS: frozenset[str] = frozenset({"replicate"})
+# Provider types whose adapter uploads large inputs to the provider's own file API (Replicate files,
+# Runway uploads), so they never need a Reelay link.
+UPLOADS_OWN_INPUTS: frozenset[str] = frozenset({"replicate", "runway"})
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,6 @@ SPECS: tuple[ProviderSpec, ...] = (
         "RUNWAYML_API_SECRET",
         "RUNWAY_BASE_URL",
         "https://api.dev.runwayml.com",
-        takes_links=True,
     ),
     ProviderSpec(
         "luma",

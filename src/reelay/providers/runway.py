@@ -13,6 +13,11 @@ Wire format followed (read 2026):
 - https://docs.dev.runwayml.com/errors/task-failures/ — ``failureCode`` families: ``SAFETY.*`` (moderation,
   not retryable), ``INTERNAL.*`` (transient, retry), ``ASSET.*`` / ``INPUT_PREPROCESSING.*`` (bad input).
 
+Inputs: images go as data URIs up to Runway's 5 MB cap; larger ones are uploaded first with Runway's
+uploads API, as runwayml's ``uploads.create_ephemeral`` does (``POST /v1/uploads`` ``{filename, type:
+"ephemeral"}`` → ``{uploadUrl, fields, runwayUri}``, then a multipart POST of ``fields`` + ``file`` to
+``uploadUrl`` without our secret), and the ``runway://`` URI goes in ``promptImage``.
+
 Unclear (see docs/providers.md): which models ``/v1/video_to_video`` takes changes often (gen4_aleph, then
 aleph2); the model name comes from the card, the adapter only chooses the route.
 """
@@ -29,10 +34,10 @@ from reelay.errors import UpstreamError
 from reelay.providers import http
 from reelay.providers.base import PollResult, ProviderJob
 from reelay.providers.failures import content_policy_refusal
-from reelay.providers.hosting import InputLinks
 from reelay.providers.remote_inputs import (
     as_object,
     image_data_uri,
+    media_type,
     required_image,
     unsupported,
     video_data_uri,
@@ -50,7 +55,7 @@ MAX_INLINE_IMAGE_BYTES: Final = 5_000_000
 
 
 def build_request(job: ProviderJob, image_url: str | None = None) -> tuple[str, dict[str, Any]]:
-    """(path, JSON body) for ``job``; ``image_url`` is a hosted copy of an image over the inline cap."""
+    """(path, JSON body) for ``job``; ``image_url`` is the ``runway://`` URI of an uploaded image."""
     if job.operation == "extend":
         raise unsupported(NAME, "extend a video", "Runway's API has no extension route")
     body: dict[str, Any] = {"model": job.model, "promptText": job.prompt}
@@ -72,17 +77,26 @@ def build_request(job: ProviderJob, image_url: str | None = None) -> tuple[str, 
 
 
 def inline_image(job: ProviderJob) -> str:
-    """The start frame as a data URI, refused above Runway's 5 MB cap (create hosts those instead)."""
+    """The start frame as a data URI; never above Runway's 5 MB cap (``submit`` uploads those first)."""
     path = required_image(NAME, job.image_path)
     size = path.stat().st_size
     if size > MAX_INLINE_IMAGE_BYTES:
         raise UpstreamError(
-            f"the image is {size / 1e6:.1f} MB; runway takes data URIs up to 5 MB and Reelay has no link to "
-            "give it; set REELAY_PUBLIC_URL (or use S3 storage), or send a smaller image",
+            f"the image is {size / 1e6:.1f} MB; runway takes data URIs up to 5 MB, so it must be uploaded first",
             retryable=False,
             code="input_too_large",
         )
     return image_data_uri(NAME, path)
+
+
+def parse_upload(data: dict[str, Any]) -> tuple[str, str, dict[str, str]]:
+    """(runwayUri, uploadUrl, form fields) of a ``POST /v1/uploads`` answer."""
+    uri, url, fields = data.get("runwayUri"), data.get("uploadUrl"), data.get("fields")
+    if not isinstance(uri, str) or not isinstance(url, str) or not isinstance(fields, dict):
+        raise UpstreamError(
+            "runway's upload answer has no runwayUri/uploadUrl/fields", retryable=True, code="upstream_malformed"
+        )
+    return uri, url, {str(k): str(v) for k, v in fields.items()}
 
 
 # -- response mapping (pure) -----------------------------------------------------------------------
@@ -154,25 +168,35 @@ class RunwayProvider:
         base_url: str,
         client: httpx.AsyncClient,
         poll_interval: float | None = None,
-        links: InputLinks | None = None,
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._client = client
         self._headers = {"Authorization": f"Bearer {api_key}", "X-Runway-Version": API_VERSION}
-        self._links = links
         if poll_interval is not None:
             self.poll_interval = poll_interval
 
     async def submit(self, job: ProviderJob) -> str:
         image_url = None
         image = job.image_path if job.mode == "i2v" else None
-        if image is not None and self._links is not None and image.stat().st_size > MAX_INLINE_IMAGE_BYTES:
-            image_url = self._links.url_for(image)  # over the data-URI cap: Runway fetches Reelay's copy
+        if image is not None and image.stat().st_size > MAX_INLINE_IMAGE_BYTES:
+            image_url = await self._upload(image)  # over the data-URI cap: Runway's own upload
         path, body = await asyncio.to_thread(build_request, job, image_url)  # base64 of inputs: off the loop
         response = await http.request(
             NAME, self._client, "POST", self._base_url + path, json=body, headers=self._headers
         )
         return parse_created(http.json_body(NAME, response))
+
+    async def _upload(self, path: Path) -> str:
+        """Runway's ephemeral upload; the presigned ``uploadUrl`` gets the file, never our secret."""
+        url = f"{self._base_url}/v1/uploads"
+        body = {"filename": path.name, "type": "ephemeral"}
+        response = await http.request(NAME, self._client, "POST", url, json=body, headers=self._headers)
+        uri, upload_url, fields = parse_upload(http.json_body(NAME, response))
+        content = await asyncio.to_thread(path.read_bytes)
+        files = {"file": (path.name, content, media_type(path))}
+        response = await http.request(NAME, self._client, "POST", upload_url, data=fields, files=files)
+        http.check_response(NAME, response)
+        return uri
 
     async def poll(self, upstream_id: str) -> PollResult:
         url = f"{self._base_url}/v1/tasks/{upstream_id}"

@@ -230,6 +230,44 @@ async def test_runway_matches_runwayml(provider_media: Path, jpeg: Path, client:
         assert ours.headers["x-runway-version"] == theirs.headers["x-runway-version"]  # the SDK's default version
 
 
+async def test_runway_uploads_match_runwayml(provider_media: Path, client: httpx.AsyncClient, tmp_path: Path) -> None:
+    """An image over Runway's 5 MB data-URI cap: both sides use Runway's uploads API."""
+    runwayml = pytest.importorskip("runwayml")
+    import numpy as np
+
+    image = tmp_path / "noise.jpg"
+    Image.fromarray(np.random.default_rng(9).integers(0, 256, (2000, 2400, 3), dtype=np.uint8)).save(image, quality=100)
+    assert image.stat().st_size > 5_000_000
+    for fake, server in fake_server(RunwayFake, provider_media):
+        sdk = runwayml.RunwayML(api_key="test", base_url=server.url, max_retries=0)
+
+        def official(sdk: Any = sdk) -> None:
+            uri = sdk.uploads.create_ephemeral(file=image).uri
+            sdk.image_to_video.create(
+                model="gen4_turbo", prompt_image=uri, prompt_text="a fox at dawn", ratio="1280:720", duration=5
+            )
+
+        await asyncio.to_thread(official)
+        job = h.provider_job(
+            model="gen4_turbo",
+            mode="i2v",
+            image_path=image,
+            seconds=5.0,
+            prompt="a fox at dawn",
+            width=1280,
+            height=720,
+        )
+        await RunwayProvider(api_key="test", base_url=server.url, client=client).submit(job)
+        their_start, ours_start = creates(fake, "/v1/uploads")
+        compare(their_start, ours_start, "authorization", {})
+        their_put, our_put = creates(fake, "/upload-bucket/")
+        assert "authorization" not in their_put.headers and "authorization" not in our_put.headers
+        theirs, ours = creates(fake, "/v1/image_to_video")
+        compare(theirs, ours, "authorization", {"promptImage": "each side's own upload; the bytes are compared"})
+        assert theirs.body["promptImage"] != ours.body["promptImage"]
+        assert list(fake.uploads.values()) == [image.read_bytes()] * 2
+
+
 # -- Luma: lumaai -----------------------------------------------------------------------------------
 
 
