@@ -32,8 +32,8 @@ from reelay.jobs.store import JobStore, make_engine
 from reelay.jobs.worker import Worker, WorkerSettings
 from reelay.procpool import ProcessPool
 from reelay.providers.base import Provider
-from reelay.providers.local import LocalProvider
 from reelay.providers.hosting import InputLinks
+from reelay.providers.local import LocalProvider
 from reelay.providers.registry import InstanceSettings, build_remote_providers
 from reelay.routing import Router, load_routing_config
 from reelay.scaleout import build_breaker, build_dispatch, build_storage
