@@ -21,13 +21,23 @@ def make_image(path: Path, width: int = 640, height: int = 480) -> Path:
 
 
 def make_video(
-    path: Path, *, seconds: float = 2.0, width: int = 320, height: int = 240, fps: int = 24, audio: bool = True
+    path: Path,
+    *,
+    seconds: float = 2.0,
+    width: int = 320,
+    height: int = 240,
+    fps: int = 24,
+    audio: bool = True,
+    container_format: str | None = None,
+    codec: str = "libx264",
 ) -> Path:
-    """An H.264 (+ AAC) MP4 with a moving bar and a tone."""
-    container = av.open(str(path), "w")
-    video = container.add_stream("libx264", rate=fps)
+    """A video with a moving bar and a tone: by default an H.264 (+ AAC) MP4; ``container_format="mov"``
+    writes a QuickTime MOV, ``"webm"`` with ``codec="libvpx-vp9"`` a WebM (Opus audio)."""
+    container = av.open(str(path), "w", format=container_format)
+    video = container.add_stream(codec, rate=fps)
     video.width, video.height, video.pix_fmt = width, height, "yuv420p"
-    audio_stream = container.add_stream("aac", rate=48000) if audio else None
+    audio_codec = "libopus" if container_format == "webm" else "aac"
+    audio_stream = container.add_stream(audio_codec, rate=48000) if audio else None
     if audio_stream is not None:
         audio_stream.layout = "stereo"
     frames = round(seconds * fps)
@@ -46,8 +56,9 @@ def make_video(
         t = np.arange(total) / 48000
         tone = (0.2 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
         pcm = np.stack([tone, tone])
-        for start in range(0, total, 1024):
-            chunk = np.ascontiguousarray(pcm[:, start : start + 1024])
+        step = 960 if container_format == "webm" else 1024  # Opus takes 20 ms frames
+        for start in range(0, total, step):
+            chunk = np.ascontiguousarray(pcm[:, start : start + step])
             frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="stereo")
             frame.sample_rate, frame.pts = 48000, start
             for packet in audio_stream.encode(frame):

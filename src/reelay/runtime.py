@@ -32,6 +32,7 @@ from reelay.jobs.store import JobStore, make_engine
 from reelay.jobs.worker import Worker, WorkerSettings
 from reelay.procpool import ProcessPool
 from reelay.providers.base import Provider
+from reelay.providers.hosting import InputLinks
 from reelay.providers.local import LocalProvider
 from reelay.providers.registry import InstanceSettings, build_remote_providers
 from reelay.routing import Router, load_routing_config
@@ -112,7 +113,8 @@ async def build_runtime(settings: Settings, *, extra_providers: ProviderFactory 
         for name, item in routing.providers.items()
         if name != "local"
     }
-    remote, provider_types = build_remote_providers(os.environ, http, instances)
+    input_links = InputLinks(storage, links.signer, settings.public_url)  # issue 12: inputs providers fetch by URL
+    remote, provider_types = build_remote_providers(os.environ, http, instances, links=input_links)
     providers.update(remote)
     provider_types["local"] = "local"
     if extra_providers is not None:
@@ -177,6 +179,7 @@ async def build_runtime(settings: Settings, *, extra_providers: ProviderFactory 
         limits=limits,
         scratch_base=data_dir / "uploads",
         listeners=listeners,
+        input_links_available=input_links.available,
     )
     return Runtime(
         settings=settings,

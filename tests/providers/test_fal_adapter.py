@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from reelay.catalog import load_catalog
 from reelay.errors import UpstreamError
 from reelay.providers.base import ProviderJob
 from reelay.providers.fal import FalProvider, build_input, model_path, parse_submitted
@@ -23,8 +24,13 @@ POLL = "/fal-ai/kling-video/requests/"
 OUTCOMES = [("failed", "upstream_rejected", False)]
 
 
+KLING_CARD = load_catalog().get("kling-2.1-master")
+
+
 def job(**overrides: Any) -> ProviderJob:
-    return h.provider_job(**{"model": KLING, "resolution": "1080p", **overrides})
+    """A Kling job as the worker builds it: the fields the card omits for the mode are not sent."""
+    omit = KLING_CARD.omitted(overrides.get("mode", "t2v"))
+    return h.provider_job(**{"model": KLING, "resolution": "1080p", "omit": omit, **overrides})
 
 
 @pytest.fixture(scope="module")
@@ -57,14 +63,23 @@ def provider(server: tuple[FalFake, LoopbackServer], fake: FalFake, client: http
 
 def test_text_to_video_input() -> None:
     body = build_input(job(seed=3, passthrough={"negative_prompt": "blur", "cfg_scale": 0.5}))
-    assert body == {"prompt": "a fox", "duration": "5", "aspect_ratio": "16:9", "resolution": "1080p", "seed": 3,
-                    "negative_prompt": "blur", "cfg_scale": 0.5}
+    # Kling declares no resolution or seed: the card omits them
+    assert body == {
+        "prompt": "a fox",
+        "duration": "5",
+        "aspect_ratio": "16:9",
+        "negative_prompt": "blur",
+        "cfg_scale": 0.5,
+    }
+    wan = build_input(job(model="fal-ai/wan-25-preview/text-to-video", seed=3, omit=frozenset()))
+    assert (wan["resolution"], wan["seed"], wan["aspect_ratio"]) == ("1080p", 3, "16:9")
 
 
 def test_image_job_goes_to_the_sibling_endpoint(provider_media: Path) -> None:
     image_job = job(mode="i2v", image_path=provider_media / "reference.png")
     assert model_path(image_job) == "fal-ai/kling-video/v2.1/master/image-to-video"
     assert build_input(image_job)["image_url"].startswith("data:image/png;base64,")
+    assert "aspect_ratio" not in build_input(image_job)  # Kling image-to-video declares none
     assert model_path(job()) == KLING
 
 
@@ -146,9 +161,13 @@ async def test_poll_failure_then_recovery(provider: FalProvider, fake: FalFake) 
     await h.expect_poll_fault(provider, fake, job(), POLL)
 
 
-@pytest.mark.parametrize(("outcome", "code", "retryable"), [
-    *[(o, c, r) for o, (c, r) in h.COMMON_OUTCOMES.items()], *OUTCOMES,
-])
+@pytest.mark.parametrize(
+    ("outcome", "code", "retryable"),
+    [
+        *[(o, c, r) for o, (c, r) in h.COMMON_OUTCOMES.items()],
+        *OUTCOMES,
+    ],
+)
 async def test_outcomes(provider: FalProvider, fake: FalFake, outcome: str, code: str, retryable: bool) -> None:
     await h.expect_outcome(provider, fake, job(), outcome, code, retryable)
 

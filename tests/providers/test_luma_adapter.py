@@ -57,14 +57,21 @@ def provider(server: tuple[LumaFake, LoopbackServer], fake: LumaFake, client: ht
 def test_text_to_video_body() -> None:
     path, body = build_request(job(seconds=9.0, aspect_ratio="21:9", passthrough={"loop": True}))
     assert path == "/dream-machine/v1/generations/video"
-    assert body == {"prompt": "a fox", "model": "ray-2", "duration": "9s", "aspect_ratio": "21:9",
-                    "resolution": "720p", "loop": True}
+    assert body == {
+        "prompt": "a fox",
+        "model": "ray-2",
+        "duration": "9s",
+        "aspect_ratio": "21:9",
+        "resolution": "720p",
+        "loop": True,
+    }
 
 
 def test_image_is_the_first_keyframe(provider_media: Path) -> None:
-    _, body = build_request(job(mode="i2v", image_path=provider_media / "reference.png"))
-    frame = body["keyframes"]["frame0"]
-    assert frame["type"] == "image" and frame["url"].startswith("data:image/png;base64,")
+    """Luma takes hosted image URLs only: the adapter sends the link it is given, never a data URI."""
+    link = "https://reelay.example/v1/files/inputs/video_1/reference0.png?expires=1&signature=ab"
+    _, body = build_request(job(mode="i2v", image_path=provider_media / "reference.png"), link)
+    assert body["keyframes"]["frame0"] == {"type": "image", "url": link}
 
 
 @pytest.mark.parametrize("overrides", [{"operation": "extend", "mode": "v2v"}, {"operation": "edit"}])
@@ -90,8 +97,14 @@ async def test_round_trip(provider: LumaProvider, fake: LumaFake, tmp_path: Path
     assert fake.creates()[0].headers["authorization"] == "Bearer test"
 
 
-async def test_image_to_video(provider: LumaProvider, fake: LumaFake, provider_media: Path, tmp_path: Path) -> None:
-    await h.round_trip(provider, job(mode="i2v", image_path=provider_media / "reference.png"), tmp_path / "o.mp4")
+async def test_image_to_video_without_links_is_refused_before_sending(
+    provider: LumaProvider, fake: LumaFake, provider_media: Path
+) -> None:
+    """With a link maker the round trip passes (test_provider_fidelity, test_hosted_inputs)."""
+    with pytest.raises(UpstreamError) as caught:
+        await provider.submit(job(mode="i2v", image_path=provider_media / "reference.png"))
+    assert caught.value.code == "input_not_hostable" and not caught.value.retryable
+    assert fake.creates() == []
 
 
 async def test_refused_duration_is_not_retried(provider: LumaProvider, fake: LumaFake) -> None:
@@ -126,9 +139,13 @@ async def test_poll_failure_then_recovery(provider: LumaProvider, fake: LumaFake
     await h.expect_poll_fault(provider, fake, job(), POLL)
 
 
-@pytest.mark.parametrize(("outcome", "code", "retryable"), [
-    *[(o, c, r) for o, (c, r) in h.COMMON_OUTCOMES.items()], *OUTCOMES,
-])
+@pytest.mark.parametrize(
+    ("outcome", "code", "retryable"),
+    [
+        *[(o, c, r) for o, (c, r) in h.COMMON_OUTCOMES.items()],
+        *OUTCOMES,
+    ],
+)
 async def test_outcomes(provider: LumaProvider, fake: LumaFake, outcome: str, code: str, retryable: bool) -> None:
     await h.expect_outcome(provider, fake, job(), outcome, code, retryable)
 

@@ -30,15 +30,16 @@ from tests.providers.fakes.veo_fake import VeoFake
 
 def check_veo(sent: Seen) -> None:
     assert sent.path == "/v1beta/models/veo-3.0-generate-001:predictLongRunning"
-    assert sent.body == {
+    assert sent.body == {  # no durationSeconds: the Gemini API refuses it for Veo 3 (the card omits it)
         "instances": [{"prompt": "a fox"}],
-        "parameters": {"durationSeconds": 8, "aspectRatio": "16:9", "resolution": "1080p"},
+        "parameters": {"aspectRatio": "16:9", "resolution": "1080p"},
     }
 
 
 def check_fal(sent: Seen) -> None:
     assert sent.path == "/fal-ai/kling-video/v2.1/master/image-to-video"  # the image job's sibling endpoint
     assert sent.body["duration"] == "10" and sent.body["image_url"].startswith("data:image/png;base64,")
+    assert "resolution" not in sent.body and "aspect_ratio" not in sent.body  # not in Kling i2v's schema
 
 
 def check_replicate(sent: Seen) -> None:
@@ -53,7 +54,11 @@ def check_runway(sent: Seen) -> None:
 
 def check_luma(sent: Seen) -> None:
     assert sent.body == {
-        "prompt": "a fox", "model": "ray-2", "duration": "9s", "aspect_ratio": "21:9", "resolution": "720p",
+        "prompt": "a fox",
+        "model": "ray-2",
+        "duration": "9s",
+        "aspect_ratio": "21:9",
+        "resolution": "720p",
     }
 
 
@@ -71,18 +76,61 @@ class Case:
 
 
 CASES = [
-    Case("gemini", VeoProvider, VeoFake, "GEMINI_API_KEY", "GEMINI_BASE_URL",
-         {"model": "veo-3", "prompt": "a fox", "seconds": 8, "size": "1920x1080"}, False, "/v1beta/models/",
-         check_veo),
-    Case("fal", FalProvider, FalFake, "FAL_KEY", "FAL_BASE_URL",
-         {"model": "kling-2.1-master", "prompt": "a fox", "seconds": 10}, True, "/fal-ai/", check_fal),
-    Case("replicate", ReplicateProvider, ReplicateFake, "REPLICATE_API_TOKEN", "REPLICATE_BASE_URL",
-         {"model": "minimax-video-01", "prompt": "a fox"}, True, "/v1/models/minimax", check_replicate),
-    Case("runway", RunwayProvider, RunwayFake, "RUNWAYML_API_SECRET", "RUNWAY_BASE_URL",
-         {"model": "gen4_turbo", "prompt": "slow push in", "seconds": 5}, True, "/v1/image_to_video", check_runway),
-    Case("luma", LumaProvider, LumaFake, "LUMAAI_API_KEY", "LUMA_BASE_URL",
-         {"model": "ray-2", "prompt": "a fox", "seconds": 9, "aspect_ratio": "21:9"}, False, "/dream-machine/",
-         check_luma),
+    Case(
+        "gemini",
+        VeoProvider,
+        VeoFake,
+        "GEMINI_API_KEY",
+        "GEMINI_BASE_URL",
+        {"model": "veo-3", "prompt": "a fox", "seconds": 8, "size": "1920x1080"},
+        False,
+        "/v1beta/models/",
+        check_veo,
+    ),
+    Case(
+        "fal",
+        FalProvider,
+        FalFake,
+        "FAL_KEY",
+        "FAL_BASE_URL",
+        {"model": "kling-2.1-master", "prompt": "a fox", "seconds": 10},
+        True,
+        "/fal-ai/",
+        check_fal,
+    ),
+    Case(
+        "replicate",
+        ReplicateProvider,
+        ReplicateFake,
+        "REPLICATE_API_TOKEN",
+        "REPLICATE_BASE_URL",
+        {"model": "minimax-video-01", "prompt": "a fox"},
+        True,
+        "/v1/models/minimax",
+        check_replicate,
+    ),
+    Case(
+        "runway",
+        RunwayProvider,
+        RunwayFake,
+        "RUNWAYML_API_SECRET",
+        "RUNWAY_BASE_URL",
+        {"model": "gen4_turbo", "prompt": "slow push in", "seconds": 5},
+        True,
+        "/v1/image_to_video",
+        check_runway,
+    ),
+    Case(
+        "luma",
+        LumaProvider,
+        LumaFake,
+        "LUMAAI_API_KEY",
+        "LUMA_BASE_URL",
+        {"model": "ray-2", "prompt": "a fox", "seconds": 9, "aspect_ratio": "21:9"},
+        False,
+        "/dream-machine/",
+        check_luma,
+    ),
 ]
 
 
@@ -116,8 +164,11 @@ def create(remote: Running, provider_media: Path) -> str:
     fields, client = remote.case.request, remote.client
     if remote.case.with_image:
         with open(provider_media / "reference.png", "rb") as handle:
-            response = client.post("/v1/videos", data={k: str(v) for k, v in fields.items()},
-                                   files={"input_reference": ("reference.png", handle, "image/png")})
+            response = client.post(
+                "/v1/videos",
+                data={k: str(v) for k, v in fields.items()},
+                files={"input_reference": ("reference.png", handle, "image/png")},
+            )
     else:
         response = client.post("/v1/videos", json=fields)
     assert response.status_code == 202, response.text
@@ -133,8 +184,11 @@ def test_generation_completes(remote: Running, provider_media: Path, tmp_path: P
 
 @pytest.mark.parametrize("failure", ["moderated", "unauthorized", "output_expired"])
 def test_failures_end_in_a_clean_failed_job(remote: Running, provider_media: Path, failure: str) -> None:
-    code = {"moderated": "content_policy_violation", "unauthorized": "upstream_auth_failed",
-            "output_expired": "upstream_output_expired"}[failure]
+    code = {
+        "moderated": "content_policy_violation",
+        "unauthorized": "upstream_auth_failed",
+        "output_expired": "upstream_output_expired",
+    }[failure]
     if failure == "unauthorized":
         remote.fake.fail_next(method="POST", path=remote.case.create_path, status=401)
     remote.fake.outcome = "moderated" if failure == "moderated" else "done"

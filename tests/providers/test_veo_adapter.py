@@ -22,7 +22,9 @@ POLL = "/v1beta/models/veo-3.0-generate-001/operations/"
 
 
 def job(**overrides: Any) -> ProviderJob:
-    return h.provider_job(**{"model": "veo-3.0-generate-001", "seconds": 8.0, **overrides})
+    """A veo-3 job as the worker builds it: the card omits durationSeconds (refused for Veo 3)."""
+    values = {"model": "veo-3.0-generate-001", "seconds": 8.0, "omit": frozenset({"durationSeconds"}), **overrides}
+    return h.provider_job(**values)
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +58,13 @@ def provider(server: tuple[VeoFake, LoopbackServer], fake: VeoFake, client: http
 def test_text_to_video_body() -> None:
     path, body = build_request(job(resolution="1080p", passthrough={"negativePrompt": "rain"}))
     assert path == "/v1beta/models/veo-3.0-generate-001:predictLongRunning"
-    assert body == {"instances": [{"prompt": "a fox"}], "parameters": {
-        "durationSeconds": 8, "aspectRatio": "16:9", "resolution": "1080p", "negativePrompt": "rain"}}
+    assert body == {
+        "instances": [{"prompt": "a fox"}],
+        "parameters": {"aspectRatio": "16:9", "resolution": "1080p", "negativePrompt": "rain"},
+    }
+    # a model whose card does not omit it (Veo 3.1 takes 4, 6 or 8) gets durationSeconds
+    _, body = build_request(job(model="veo-3.1-generate-preview", omit=frozenset()))
+    assert body["parameters"]["durationSeconds"] == 8
 
 
 def test_image_is_inline_base64(provider_media: Path) -> None:
@@ -125,11 +132,14 @@ async def test_poll_failure_then_recovery(provider: VeoProvider, fake: VeoFake) 
     await h.expect_poll_fault(provider, fake, job(), POLL)
 
 
-@pytest.mark.parametrize(("outcome", "code", "retryable"), [
-    *[(o, c, r) for o, (c, r) in h.COMMON_OUTCOMES.items()],
-    ("failed", "upstream_failed", False),
-    ("transient", "upstream_failed", True),
-])
+@pytest.mark.parametrize(
+    ("outcome", "code", "retryable"),
+    [
+        *[(o, c, r) for o, (c, r) in h.COMMON_OUTCOMES.items()],
+        ("failed", "upstream_failed", False),
+        ("transient", "upstream_failed", True),
+    ],
+)
 async def test_outcomes(provider: VeoProvider, fake: VeoFake, outcome: str, code: str, retryable: bool) -> None:
     await h.expect_outcome(provider, fake, job(), outcome, code, retryable)
 

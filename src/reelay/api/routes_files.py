@@ -17,7 +17,18 @@ from reelay.errors import NotFound, PermissionDenied
 router = APIRouter(tags=["files"])
 Ctx = Annotated[AppContext, Depends(context)]
 
-_TYPES = {".mp4": "video/mp4", ".jpg": "image/jpeg"}
+# Outputs (MP4, JPEG thumbnails) and stored inputs, which providers fetch through signed links.
+_TYPES = {
+    ".mp4": "video/mp4",
+    ".jpg": "image/jpeg",
+    ".png": "image/png",
+    ".webp": "image/webp",
+    ".gif": "image/gif",
+    ".bmp": "image/bmp",
+    ".tiff": "image/tiff",
+    ".mov": "video/quicktime",
+    ".webm": "video/webm",
+}
 
 
 @router.get("/files/{key:path}", response_class=FileResponse, summary="Download a stored file by signed link")

@@ -1,12 +1,14 @@
 """The model catalog: one TOML card per model, validated into ``ModelCard`` and served by ``Catalog``."""
 
-from reelay.catalog.card import CustomSize, DurationRule, Mode, ModelCard, ParamRule
+from reelay.catalog.card import CustomSize, DurationRule, ExtensionRules, InputRules, Mode, ModelCard, ParamRule
 from reelay.catalog.registry import Catalog, load_card, load_catalog
 
 __all__ = [
     "Catalog",
     "CustomSize",
     "DurationRule",
+    "ExtensionRules",
+    "InputRules",
     "Mode",
     "ModelCard",
     "ParamRule",

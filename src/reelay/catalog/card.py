@@ -81,6 +81,40 @@ class DurationRule(_Frozen):
         return self
 
 
+class InputRules(_Frozen):
+    """What the provider documents about input media, so Reelay converts or refuses at create.
+
+    ``image_types``: MIME types sent as they are; any other image is re-encoded to the first one.
+    ``image_delivery``: ``inline`` (a data URI or inline bytes) or ``hosted`` (a URL the provider
+    fetches; Luma takes nothing else). ``max_inline_image_bytes``: above it an image is hosted.
+    ``video_containers`` / ``video_codecs``: what an input video must be; anything else becomes an
+    H.264 MP4. Empty lists mean "no rule of its own".
+    """
+
+    image_types: list[str] = Field(default_factory=lambda: ["image/png", "image/jpeg", "image/webp"])
+    image_delivery: Literal["inline", "hosted"] = "inline"
+    max_inline_image_bytes: int | None = Field(default=None, gt=0)
+    video_containers: list[Literal["mp4", "mov", "webm"]] = Field(default_factory=list)
+    video_codecs: list[str] = Field(default_factory=list)
+    max_inline_video_bytes: int | None = Field(default=None, gt=0)
+    # Where each rule comes from (a doc line, quoted or paraphrased): shown in docs and reports.
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _types_known(self) -> Self:
+        if not self.image_types or any(not t.startswith("image/") for t in self.image_types):
+            raise ValueError("inputs.image_types needs at least one image/* MIME type")
+        return self
+
+
+class ExtensionRules(_Frozen):
+    """Extensions (continue a video): the ADDED seconds, and how long the input may be."""
+
+    durations: DurationRule
+    min_input_seconds: float = Field(default=0.0, ge=0)
+    max_input_seconds: float | None = Field(default=None, gt=0)
+
+
 class ParamRule(_Frozen):
     """How one request parameter reaches the provider (the badge shown in reports and /v1/models)."""
 
@@ -118,6 +152,14 @@ class ModelCard(_Frozen):
     # True when images can guide the video as references (identity, style, scene) rather than be its
     # first frame: several input_reference images, or reference_mode = "references", go this way.
     reference_to_video: bool = False
+    # Longest output when images are used as references (xAI: 10 s); None means the durations rule.
+    max_reference_seconds: float | None = Field(default=None, gt=0)
+    inputs: InputRules = Field(default_factory=InputRules)
+    # Set when the model extends videos with its own rules; None: the durations rule, any input.
+    extension: ExtensionRules | None = None
+    # Upstream field names the adapter must not send, per mode ("all" for every mode), because the
+    # provider's schema does not declare them (fal Kling: resolution) or refuses them (Veo 3.0).
+    omit_fields: dict[Literal["all", "t2v", "i2v", "v2v"], list[str]] = Field(default_factory=dict)
     # Longest input video the model accepts for v2v; None means no limit of its own.
     max_input_video_seconds: float | None = Field(default=None, gt=0)
     # True when a v2v output keeps the input's duration and geometry (seconds/size are then ignored).
@@ -173,6 +215,10 @@ class ModelCard(_Frozen):
             raise ValueError("several reference images only make sense with reference_to_video = true")
         if self.reference_to_video and "reference_images" not in self.params:
             raise ValueError("a card with reference_to_video needs a params.reference_images rule")
+        if self.max_reference_seconds is not None and not self.reference_to_video:
+            raise ValueError("max_reference_seconds needs reference_to_video = true")
+        if self.extension is not None and "v2v" not in self.modes:
+            raise ValueError("an [extension] section needs mode v2v")
 
     # -- lookups -------------------------------------------------------------------------------
 
@@ -187,6 +233,10 @@ class ModelCard(_Frozen):
     def price_for(self, tier: str) -> float:
         """USD per generated second at ``tier``."""
         return self.price_per_second_by_tier.get(tier, self.price_per_second)
+
+    def omitted(self, mode: Mode) -> frozenset[str]:
+        """Upstream fields not to send for ``mode`` (the card's ``omit_fields``)."""
+        return frozenset((*self.omit_fields.get("all", ()), *self.omit_fields.get(mode, ())))
 
     def upstream_resolution(self, tier: str) -> str:
         """What the provider calls ``tier`` (e.g. xAI renders Reelay's "1K" as "720p")."""
@@ -211,6 +261,9 @@ class ModelCard(_Frozen):
             "max_prompt_chars": self.max_prompt_chars,
             "max_reference_images": self.max_reference_images,
             "reference_to_video": self.reference_to_video,
+            "max_reference_seconds": self.max_reference_seconds,
+            "inputs": self.inputs.model_dump(exclude={"source"}),
+            "extension": self.extension.model_dump() if self.extension else None,
             "pricing": {
                 "currency": "USD",
                 "per_second": self.price_per_second,

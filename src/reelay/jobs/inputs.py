@@ -2,7 +2,9 @@
 
 Every input is checked before a job is queued, so a bad image or a file that is not a video is a
 clear 400 at submit time rather than a failed job later. Sources: a multipart upload, a ``data:``
-URI, an https URL (fetched through the SSRF-safe fetcher), or the id of an earlier video.
+URI, an https URL (fetched through the SSRF-safe fetcher), or the id of an earlier video. The type
+an input is stored and labelled with comes from its bytes (``input_media``), never from the name or
+content type the client sent.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import BinaryIO, Literal
 
 from reelay.engine import probe, probe_image
 from reelay.errors import InvalidMedia, InvalidRequest, PayloadTooLarge
+from reelay.jobs.input_media import image_type, video_type
 from reelay.security.fetch import FetchPolicy, decode_data_uri, fetch_url
 
 MediaKind = Literal["image", "video"]
@@ -45,7 +48,9 @@ class MediaInput:
     width: int
     height: int
     seconds: float | None  # videos only
-    suffix: str
+    suffix: str  # the real type's extension: ".jpg", ".png", ".webp" …, ".mp4", ".mov", ".webm"
+    mime: str = "application/octet-stream"  # detected from the bytes, e.g. "image/jpeg", "video/webm"
+    codec: str | None = None  # videos only: FFmpeg's name of the video codec (h264, vp9 …)
 
 
 @dataclass(frozen=True)
@@ -126,7 +131,8 @@ async def _validate(path: Path, kind: MediaKind, param: str) -> MediaInput:
                 f"{param} is not a decodable image (PNG, JPEG, WebP, GIF, BMP or TIFF): {error.message}",
                 param=param,
             ) from error
-        return MediaInput("image", path, width, height, None, ".img")
+        found = await asyncio.to_thread(image_type, path)
+        return MediaInput("image", path, width, height, None, found.suffix, found.mime)
     try:
         info = await asyncio.to_thread(probe, path)
     except InvalidMedia as error:
@@ -135,7 +141,13 @@ async def _validate(path: Path, kind: MediaKind, param: str) -> MediaInput:
         ) from error
     if info.duration <= 0:
         raise InvalidMedia(f"{param} has no duration; send a video at least 1 s long", param=param)
-    return MediaInput("video", path, info.width, info.height, info.duration, ".mp4")
+    try:
+        container = await asyncio.to_thread(video_type, path)
+    except InvalidMedia as error:
+        raise InvalidMedia(f"{param} is not an MP4, MOV or WebM video: {error.message}", param=param) from error
+    return MediaInput(
+        "video", path, info.width, info.height, info.duration, container.suffix, container.mime, container.codec
+    )
 
 
 def scratch_dir(base: Path) -> Path:

@@ -11,12 +11,13 @@ import logging
 import shutil
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
 from reelay.errors import InvalidRequest, VideoNotFound, VideoNotReady
 from reelay.jobs.events import JobEvents, JobListener
+from reelay.jobs.input_prep import prepare_inputs
 from reelay.jobs.inputs import InputLimits, MediaInput, MediaSource, read_source, scratch_dir
 from reelay.jobs.layout import delete_job_files, input_key
 from reelay.jobs.models import JobStatus, NewJob, VideoJob
@@ -25,6 +26,7 @@ from reelay.jobs.spec import JobInputs, JobSpec, Target
 from reelay.jobs.store import CreateHook, JobStore
 from reelay.normalize import GenerationParams, NormalizedRequest, normalize
 from reelay.providers.base import Operation
+from reelay.providers.registry import UPLOADS_OWN_INPUTS
 from reelay.routing import Route, Router
 from reelay.storage.base import Storage
 
@@ -89,8 +91,11 @@ class VideoService:
         limits: InputLimits,
         scratch_base: Path,
         listeners: Sequence[JobListener] = (),
+        input_links_available: bool = False,
     ) -> None:
         self.listeners = list(listeners)
+        # True when Reelay can hand a provider a signed URL to an input (REELAY_PUBLIC_URL or S3).
+        self.input_links_available = input_links_available
         self.store = store
         self.storage = storage
         self.router = router
@@ -124,6 +129,10 @@ class VideoService:
             else:
                 normalized = normalize(_generation_params(request, references, video), route.card)
                 plan = _Plan(normalized, normalized.size, normalized.seconds)
+            can_host = self.input_links_available or route.card.provider in UPLOADS_OWN_INPUTS
+            prepared = await prepare_inputs(route.card, references, video, can_host=can_host)
+            references, video = prepared.references, prepared.video
+            plan = replace(plan, normalized=replace(plan.normalized, report=plan.normalized.report + prepared.report))
             if dry_run:
                 return Estimate(route, plan.normalized)
             video_id = new_video_id()
@@ -338,6 +347,7 @@ def _plan_extension(request: CreateRequest, video: MediaInput, route: Route) -> 
         n=request.n,
         seed=request.seed,
         extra=request.extra,
+        extend_input_seconds=video.seconds or 0.0,
     )
     normalized = normalize(params, route.card)
     input_seconds = video.seconds or 0.0
@@ -396,4 +406,6 @@ def _job_spec(plan: _Plan, inputs: JobInputs, route: Route, operation: Operation
         inputs=inputs,
         reference_mode=normalized.reference_mode,
         input_seconds=plan.extend_from_seconds,
+        # upstream fields the card says not to send for this mode (ProviderJob.omit)
+        omit=sorted(route.card.omitted(normalized.mode)),
     )

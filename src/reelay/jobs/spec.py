@@ -85,6 +85,7 @@ class JobSpec(_Stored):
     inputs: JobInputs = Field(default_factory=JobInputs)
     reference_mode: str | None = None
     input_seconds: float | None = None  # extensions: the length of the video being extended
+    omit: list[str] = Field(default_factory=list)  # upstream fields the card says not to send (ProviderJob.omit)
 
     @property
     def run_count(self) -> int:

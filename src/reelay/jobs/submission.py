@@ -71,6 +71,7 @@ def provider_job(job: VideoJob, run: RunRecord, model: str, paths: InputPaths) -
         aspect_ratio=spec.aspect_ratio,
         resolution=spec.upstream_resolution or spec.resolution,
         idempotency_key=run.submit_key,
+        omit=frozenset(spec.omit),
     )
 
 

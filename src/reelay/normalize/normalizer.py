@@ -13,7 +13,7 @@ import math
 from dataclasses import replace
 from typing import Any
 
-from reelay.catalog import Mode, ModelCard
+from reelay.catalog import DurationRule, Mode, ModelCard
 from reelay.errors import InvalidRequest, UnsupportedParameter
 from reelay.normalize.dimensions import choose_dimensions
 from reelay.normalize.params import GenerationParams
@@ -42,7 +42,7 @@ def normalize(params: GenerationParams, card: ModelCard) -> NormalizedRequest:
     # References guide the look, not the frame: the output's shape follows the request or the card.
     shape_source = replace(params, reference_size=None) if reference_mode == "references" else params
     dims = choose_dimensions(shape_source, card, mode)
-    seconds, seconds_entries = _seconds(params, card, mode)
+    seconds, seconds_entries = _seconds(params, card, mode, duration_rule(params, card, reference_mode))
     n, n_entries = _n(params, card)
     seed, seed_entries = _seed(params, card)
     report = [
@@ -149,22 +149,50 @@ def _check_inputs(params: GenerationParams, card: ModelCard) -> None:
         )
 
 
-def _seconds(params: GenerationParams, card: ModelCard, mode: Mode) -> tuple[float, list[ReportEntry]]:
-    """Sent seconds snap to the card's grid; unsent ones follow the input video (v2v) or the default."""
+def duration_rule(params: GenerationParams, card: ModelCard, reference_mode: ReferenceMode | None) -> DurationRule:
+    """The lengths this request may have: the card's, the ADDED part of an extension (``[extension]``,
+    whose input length is checked here too), or capped at ``max_reference_seconds`` with references."""
+    if params.extend_input_seconds is not None and card.extension is not None:
+        _check_extension_input(params.extend_input_seconds, card)
+        return card.extension.durations
+    cap = card.max_reference_seconds
+    rule = card.durations
+    if reference_mode != "references" or cap is None or cap >= rule.max:
+        return rule
+    top = max(rule.min, rule.min + math.floor((cap - rule.min) / rule.step + 1e-9) * rule.step)
+    return DurationRule(min=rule.min, max=top, step=rule.step, default=min(rule.default, top))
+
+
+def _check_extension_input(seconds: float, card: ModelCard) -> None:
+    assert card.extension is not None
+    low, high = card.extension.min_input_seconds, card.extension.max_input_seconds
+    if seconds < low or (high is not None and seconds > high):
+        bounds = f"{low:g}-{high:g} s" if high is not None else f"at least {low:g} s"
+        raise InvalidRequest(
+            f"the video to extend is {seconds:.2f} s long; {card.id} extends videos of {bounds}. "
+            "Trim it or send another video.",
+            param="video",
+        )
+
+
+def _seconds(
+    params: GenerationParams, card: ModelCard, mode: Mode, rule: DurationRule
+) -> tuple[float, list[ReportEntry]]:
+    """Sent seconds snap to the rule's grid; unsent ones follow the input video (v2v) or the default."""
     field = params.seconds_field
     video = params.input_video if mode == "v2v" else None
     if params.seconds is None:
         if video is not None:
-            return clamp_seconds(video[2], card.durations), []
-        return card.durations.default, []
+            return clamp_seconds(video[2], rule), []
+        return rule.default, []
     requested = parse_seconds(params.seconds, param=field)
     if video is not None and card.v2v_follows_input:
-        return clamp_seconds(video[2], card.durations), [ignored(field, params.seconds, KEEPS_LENGTH)]
-    seconds = snap_seconds(requested, card.durations)
+        return clamp_seconds(video[2], rule), [ignored(field, params.seconds, KEEPS_LENGTH)]
+    seconds = snap_seconds(requested, rule)
     changed = abs(seconds - requested) > 1e-9
-    rule = card.durations
+    limited = " with reference images" if rule.max < card.durations.max and params.reference_images else ""
     note = (
-        f"{requested:g} s is not offered; nearest allowed is {seconds:g} s "
+        f"{requested:g} s is not offered{limited}; nearest allowed is {seconds:g} s "
         f"({rule.min:g}-{rule.max:g} s in {rule.step:g} s steps)"
         if changed
         else ""

@@ -28,4 +28,6 @@ class GenerationParams:
     reference_size: tuple[int, int] | None = None  # (width, height) of the first reference image
     reference_mode: Any = None  # "auto" (default), "first_frame" or "references"
     input_video: tuple[int, int, float] | None = None  # (width, height, seconds) of the input video
+    # An extension: the input video's length; ``seconds`` is then the ADDED part (card [extension]).
+    extend_input_seconds: float | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)  # passed to the provider untouched

@@ -48,6 +48,9 @@ class ProviderJob:
     # Stored before the submit and sent again if a crash makes Reelay submit this run a second time;
     # an upstream that honours ``Idempotency-Key`` then answers with the same generation.
     idempotency_key: str | None = None
+    # Upstream field names this model's card says not to send (its ``omit_fields`` for this mode):
+    # fields the provider's schema does not declare or refuses. Filled by the worker from the job.
+    omit: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -63,16 +63,19 @@ def model_path(job: ProviderJob) -> str:
 def build_input(job: ProviderJob) -> dict[str, Any]:
     """The model input for ``job``; passthrough fields are merged last, untouched."""
     if job.operation == "extend":
-        raise unsupported(NAME, "extend a video through its generic queue API", "pick a fal model that does it and "
-                          "send its own fields as passthrough")
+        raise unsupported(
+            NAME,
+            "extend a video through its generic queue API",
+            "pick a fal model that does it and send its own fields as passthrough",
+        )
     body: dict[str, Any] = {"prompt": job.prompt}
     if job.operation == "generate" and job.mode != "v2v":
         body["duration"] = str(whole_seconds(job.seconds))  # fal video models take duration as "5", "10"
-        if job.aspect_ratio:
+        if job.aspect_ratio and "aspect_ratio" not in job.omit:
             body["aspect_ratio"] = job.aspect_ratio
-    if job.resolution:
+    if job.resolution and "resolution" not in job.omit:  # fields the model's schema lacks are not sent
         body["resolution"] = job.resolution
-    if job.seed is not None:
+    if job.seed is not None and "seed" not in job.omit:
         body["seed"] = job.seed
     if job.mode == "i2v":
         body["image_url"] = image_data_uri(NAME, job.image_path)
@@ -93,13 +96,14 @@ def parse_submitted(data: dict[str, Any], model: str, base_url: str) -> str:
     """
     request_id = data.get("request_id")
     if not isinstance(request_id, str) or not request_id:
-        raise UpstreamError("fal accepted the request but sent no request_id", retryable=True,
-                            code="upstream_malformed")
+        raise UpstreamError(
+            "fal accepted the request but sent no request_id", retryable=True, code="upstream_malformed"
+        )
     status_url = data.get("status_url")
     if isinstance(status_url, str) and status_url.endswith(f"/requests/{request_id}/status"):
         parts, base = urlsplit(status_url), urlsplit(base_url)
         if (parts.scheme, parts.netloc) == (base.scheme, base.netloc) and parts.path.startswith(base.path):
-            return parts.path[len(base.path):].strip("/").removesuffix("/status")
+            return parts.path[len(base.path) :].strip("/").removesuffix("/status")
     app_id = "/".join(model.strip("/").split("/")[:2])
     return f"{app_id}/requests/{request_id}"
 
@@ -124,8 +128,9 @@ def parse_result(data: dict[str, Any]) -> PollResult:
     first = as_object(videos[0]) if isinstance(videos, list) and videos else {}
     url = first_string(as_object(data.get("video")).get("url"), first.get("url"))
     if not url:
-        error = UpstreamError("fal finished the request but its output has no video URL", retryable=True,
-                              code="upstream_malformed")
+        error = UpstreamError(
+            "fal finished the request but its output has no video URL", retryable=True, code="upstream_malformed"
+        )
         return PollResult("failed", error=error)
     return PollResult("succeeded", progress=1.0, output_urls=(url,))
 
@@ -165,8 +170,9 @@ class FalProvider:
     async def submit(self, job: ProviderJob) -> str:
         body = await asyncio.to_thread(build_input, job)  # base64 of input files: off the loop
         path = model_path(job)
-        response = await http.request(NAME, self._client, "POST", f"{self._base_url}/{path}", json=body,
-                                      headers=self._headers)
+        response = await http.request(
+            NAME, self._client, "POST", f"{self._base_url}/{path}", json=body, headers=self._headers
+        )
         _raise_model_error(response)
         return parse_submitted(http.json_body(NAME, response), path, self._base_url)
 

@@ -14,14 +14,16 @@ Wire format followed (read 2026):
 Operations: ``extend`` needs the Luma id of an earlier Luma generation, which a Reelay job does not carry
 (the input is a file), so extend and edit are refused with ``unsupported_operation``.
 
-Unclear (see docs/providers.md): Luma documents image keyframes as hosted URLs; whether a ``data:`` URI is
-accepted there is UNCONFIRMED. Failure reasons are free text; moderation refusals are recognised by words
-("moderation", "not allowed", "blacklisted" …).
+Input images: Luma's video-generation page says hosted image URLs are "currently the only way to pass an
+image" and Luma has no upload API, so the start frame goes as a short-lived signed link to Reelay's own
+copy (``providers.hosting``); without one the job is refused at create.
+
+Failure reasons are free text; moderation refusals are recognised by words ("moderation", "not
+allowed", "blacklisted" …).
 """
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any, Final
 
@@ -31,9 +33,9 @@ from reelay.errors import UpstreamError
 from reelay.providers import http
 from reelay.providers.base import PollResult, ProviderJob
 from reelay.providers.failures import content_policy_refusal
+from reelay.providers.hosting import InputLinks
 from reelay.providers.remote_inputs import (
     as_object,
-    image_data_uri,
     looks_like_policy_refusal,
     unsupported,
     whole_seconds,
@@ -47,11 +49,12 @@ _TRANSIENT_WORDS: Final = ("internal", "try again", "timeout", "timed out", "una
 # -- request mapping (pure apart from reading the job's input image) -------------------------------
 
 
-def build_request(job: ProviderJob) -> tuple[str, dict[str, Any]]:
-    """(path, JSON body) for ``job``; passthrough fields are merged last, untouched."""
+def build_request(job: ProviderJob, image_url: str | None = None) -> tuple[str, dict[str, Any]]:
+    """(path, JSON body) for ``job``; ``image_url`` is the hosted start frame (i2v); passthrough last."""
     if job.operation != "generate" or job.mode == "v2v":
         raise unsupported(
-            NAME, f"{job.operation} an uploaded video",
+            NAME,
+            f"{job.operation} an uploaded video",
             "Luma extends only its own generations (by Luma id); generate from text or an image instead",
         )
     body: dict[str, Any] = {
@@ -64,7 +67,14 @@ def build_request(job: ProviderJob) -> tuple[str, dict[str, Any]]:
     if job.resolution:
         body["resolution"] = job.resolution
     if job.mode == "i2v":
-        body["keyframes"] = {"frame0": {"type": "image", "url": image_data_uri(NAME, job.image_path)}}
+        if image_url is None:
+            raise UpstreamError(
+                "luma takes input images only as hosted URLs, and Reelay has no link to give it; set "
+                "REELAY_PUBLIC_URL (or use S3 storage)",
+                retryable=False,
+                code="input_not_hostable",
+            )
+        body["keyframes"] = {"frame0": {"type": "image", "url": image_url}}
     body.update(job.passthrough)
     return f"{PREFIX}/generations/video", body
 
@@ -75,8 +85,9 @@ def build_request(job: ProviderJob) -> tuple[str, dict[str, Any]]:
 def parse_created(data: dict[str, Any]) -> str:
     generation_id = data.get("id")
     if not isinstance(generation_id, str) or not generation_id:
-        raise UpstreamError("luma accepted the request but sent no generation id", retryable=True,
-                            code="upstream_malformed")
+        raise UpstreamError(
+            "luma accepted the request but sent no generation id", retryable=True, code="upstream_malformed"
+        )
     return generation_id
 
 
@@ -90,8 +101,9 @@ def parse_generation(data: dict[str, Any], poll_after: float) -> PollResult:
     if state == "completed":
         url = as_object(data.get("assets")).get("video")
         if not isinstance(url, str) or not url:
-            error = UpstreamError("luma completed the generation but sent no video URL", retryable=True,
-                                  code="upstream_malformed")
+            error = UpstreamError(
+                "luma completed the generation but sent no video URL", retryable=True, code="upstream_malformed"
+            )
             return PollResult("failed", error=error)
         return PollResult("succeeded", progress=1.0, output_urls=(url,))
     if state == "failed":
@@ -118,18 +130,29 @@ class LumaProvider:
     poll_interval = 3.0  # Luma's own examples poll every 3 s
 
     def __init__(
-        self, *, api_key: str, base_url: str, client: httpx.AsyncClient, poll_interval: float | None = None
+        self,
+        *,
+        api_key: str,
+        base_url: str,
+        client: httpx.AsyncClient,
+        poll_interval: float | None = None,
+        links: InputLinks | None = None,
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._client = client
         self._headers = {"Authorization": f"Bearer {api_key}"}
+        self._links = links
         if poll_interval is not None:
             self.poll_interval = poll_interval
 
     async def submit(self, job: ProviderJob) -> str:
-        path, body = await asyncio.to_thread(build_request, job)  # base64 of the input image: off the loop
-        response = await http.request(NAME, self._client, "POST", self._base_url + path, json=body,
-                                      headers=self._headers)
+        image_url = None
+        if job.mode == "i2v" and job.image_path is not None and self._links is not None:
+            image_url = self._links.url_for(job.image_path)  # Luma fetches the start frame itself
+        path, body = build_request(job, image_url)
+        response = await http.request(
+            NAME, self._client, "POST", self._base_url + path, json=body, headers=self._headers
+        )
         return parse_created(http.json_body(NAME, response))
 
     async def poll(self, upstream_id: str) -> PollResult:
@@ -140,8 +163,7 @@ class LumaProvider:
     async def fetch_output(self, upstream_id: str, result: PollResult, destination: Path) -> None:
         """Download ``assets.video`` now; it is a CDN link, so our key is not sent along."""
         if not result.output_urls:
-            raise UpstreamError(f"luma gave no video URL for {upstream_id}", retryable=True,
-                                code="upstream_malformed")
+            raise UpstreamError(f"luma gave no video URL for {upstream_id}", retryable=True, code="upstream_malformed")
         await http.download(NAME, self._client, result.output_urls[0], destination)
 
     async def cancel(self, upstream_id: str) -> None:

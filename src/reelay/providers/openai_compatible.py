@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import mimetypes
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
@@ -38,6 +37,7 @@ from reelay.errors import UpstreamError
 from reelay.providers import http
 from reelay.providers.base import PollResult, ProviderJob, RunState
 from reelay.providers.failures import job_failure
+from reelay.providers.remote_inputs import media_type
 
 NAME: Final = "openai_compatible"
 POLL_AFTER_HEADER: Final = "openai-poll-after-ms"
@@ -82,11 +82,11 @@ def input_file(job: ProviderJob, video_field: str) -> tuple[str, Path, str] | No
     if job.mode == "v2v" or job.operation == "edit":
         if job.video_path is None:
             raise UpstreamError("this video-to-video job has no input video", code="input_missing")
-        return video_field, job.video_path, "video/mp4"
+        return video_field, job.video_path, media_type(job.video_path)
     if job.mode == "i2v":
         if job.image_path is None:
             raise UpstreamError("this image-to-video job has no input image", code="input_missing")
-        return "input_reference", job.image_path, mimetypes.guess_type(job.image_path.name)[0] or "image/png"
+        return "input_reference", job.image_path, media_type(job.image_path)
     return None
 
 

@@ -2,7 +2,8 @@
 
 A provider is enabled when its key variable is set (``XAI_API_KEY`` …); its base URL can be
 overridden (``XAI_BASE_URL`` …), which is also how the tests point adapters at loopback fakes.
-Every remote adapter class takes the same keyword arguments: ``api_key``, ``base_url``, ``client``.
+Every remote adapter class takes the same keyword arguments: ``api_key``, ``base_url``, ``client``;
+adapters whose provider fetches inputs by URL also take ``links`` (``providers.hosting.InputLinks``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,11 @@ from dataclasses import dataclass
 import httpx
 
 from reelay.providers.base import Provider
+from reelay.providers.hosting import InputLinks
+
+# Provider types whose adapter uploads large inputs to the provider's own file API (Replicate files,
+# Runway uploads), so they never need a Reelay link.
+UPLOADS_OWN_INPUTS: frozenset[str] = frozenset({"replicate", "runway"})
 
 
 @dataclass(frozen=True)
@@ -24,28 +30,52 @@ class ProviderSpec:
     key_env: str
     base_url_env: str
     default_base_url: str
+    takes_links: bool = False  # the adapter sends some inputs as URLs (see providers.hosting)
 
 
 SPECS: tuple[ProviderSpec, ...] = (
     ProviderSpec("xai", "reelay.providers.xai", "XAIProvider", "XAI_API_KEY", "XAI_BASE_URL", "https://api.x.ai"),
     ProviderSpec(
-        "gemini", "reelay.providers.veo", "VeoProvider", "GEMINI_API_KEY", "GEMINI_BASE_URL",
+        "gemini",
+        "reelay.providers.veo",
+        "VeoProvider",
+        "GEMINI_API_KEY",
+        "GEMINI_BASE_URL",
         "https://generativelanguage.googleapis.com",
     ),
     ProviderSpec("fal", "reelay.providers.fal", "FalProvider", "FAL_KEY", "FAL_BASE_URL", "https://queue.fal.run"),
     ProviderSpec(
-        "replicate", "reelay.providers.replicate", "ReplicateProvider", "REPLICATE_API_TOKEN", "REPLICATE_BASE_URL",
+        "replicate",
+        "reelay.providers.replicate",
+        "ReplicateProvider",
+        "REPLICATE_API_TOKEN",
+        "REPLICATE_BASE_URL",
         "https://api.replicate.com",
     ),
     ProviderSpec(
-        "runway", "reelay.providers.runway", "RunwayProvider", "RUNWAYML_API_SECRET", "RUNWAY_BASE_URL",
+        "runway",
+        "reelay.providers.runway",
+        "RunwayProvider",
+        "RUNWAYML_API_SECRET",
+        "RUNWAY_BASE_URL",
         "https://api.dev.runwayml.com",
     ),
-    ProviderSpec("luma", "reelay.providers.luma", "LumaProvider", "LUMAAI_API_KEY", "LUMA_BASE_URL",
-                 "https://api.lumalabs.ai"),
     ProviderSpec(
-        "openai_compatible", "reelay.providers.openai_compatible", "OpenAICompatibleProvider",
-        "REELAY_OPENAI_COMPATIBLE_API_KEY", "REELAY_OPENAI_COMPATIBLE_BASE_URL", "",
+        "luma",
+        "reelay.providers.luma",
+        "LumaProvider",
+        "LUMAAI_API_KEY",
+        "LUMA_BASE_URL",
+        "https://api.lumalabs.ai",
+        takes_links=True,
+    ),
+    ProviderSpec(
+        "openai_compatible",
+        "reelay.providers.openai_compatible",
+        "OpenAICompatibleProvider",
+        "REELAY_OPENAI_COMPATIBLE_API_KEY",
+        "REELAY_OPENAI_COMPATIBLE_BASE_URL",
+        "",
     ),
 )
 SPECS_BY_NAME = {spec.name: spec for spec in SPECS}
@@ -82,6 +112,7 @@ def build_remote_providers(
     env: Mapping[str, str],
     client: httpx.AsyncClient,
     instances: Mapping[str, InstanceSettings] | None = None,
+    links: InputLinks | None = None,
 ) -> tuple[dict[str, Provider], dict[str, str]]:
     """Provider instances by name, and each name's adapter type.
 
@@ -103,6 +134,7 @@ def build_remote_providers(
         if not key or not base_url or not _importable(spec):
             continue
         cls = getattr(importlib.import_module(spec.module), spec.class_name)
-        providers[name] = cls(api_key=key, base_url=base_url.rstrip("/"), client=client)
+        extra = {"links": links} if spec.takes_links else {}
+        providers[name] = cls(api_key=key, base_url=base_url.rstrip("/"), client=client, **extra)
         types[name] = spec.name
     return providers, types

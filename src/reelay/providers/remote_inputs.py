@@ -1,13 +1,13 @@
-"""Small pieces the Veo, fal, Replicate, Runway and Luma adapters share (pure apart from reading files).
+"""Small pieces the remote adapters share (pure apart from reading files).
 
-Inline media (``data:`` URIs) from the job's stored inputs, whole-second durations, the
+Inline media (``data:`` URIs labelled with the type read from the file's own bytes, never a guess
+from its name), whole-second durations, the
 "this upstream cannot do that" error, and the keyword test for moderation refusals that some
 upstreams only report as free text. HTTP status mapping is not here: that is ``providers.http``.
 """
 
 from __future__ import annotations
 
-import mimetypes
 from pathlib import Path
 from typing import Any
 
@@ -16,23 +16,73 @@ from reelay.providers import http
 
 # Words upstreams use in free-text failure reasons when their moderation refused the request.
 _POLICY_WORDS = (
-    "nsfw", "moderation", "content policy", "safety", "flagged", "sensitive", "blocked by",
-    "not allowed", "blacklist", "responsible ai", "prohibited",
+    "nsfw",
+    "moderation",
+    "content policy",
+    "safety",
+    "flagged",
+    "sensitive",
+    "blocked by",
+    "not allowed",
+    "blacklist",
+    "responsible ai",
+    "prohibited",
 )
 
 
+# Type by file suffix, as the job's inputs are stored (``inputs/<id>/reference0.jpg``).
+_SUFFIX_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".webp": "image/webp",
+    ".gif": "image/gif",
+    ".bmp": "image/bmp",
+    ".tiff": "image/tiff",
+    ".mp4": "video/mp4",
+    ".mov": "video/quicktime",
+    ".webm": "video/webm",
+}
+
+
+def media_type(path: Path) -> str:
+    """The MIME type of a stored input, from its leading bytes (so inputs stored before types were
+    kept, as ``*.img``, are labelled right too), else from its suffix."""
+    with open(path, "rb") as handle:
+        head = handle.read(16)
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if head[:4] in (b"GIF8",):
+        return "image/gif"
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return "video/webm"
+    if head[4:12] == b"ftypqt  ":
+        return "video/quicktime"
+    if head[4:8] == b"ftyp":
+        return "video/mp4"
+    return _SUFFIX_TYPES.get(path.suffix.lower(), "application/octet-stream")
+
+
 def image_data_uri(provider: str, path: Path | None) -> str:
-    """The job's input image as a ``data:`` URI (the upstreams here accept inline images)."""
+    """The job's input image as a ``data:`` URI labelled with its real type."""
+    return http.data_uri(required_image(provider, path), media_type(required_image(provider, path)))
+
+
+def required_image(provider: str, path: Path | None) -> Path:
+    """``path``, or the "this job has no input image" error."""
     if path is None:
         raise UpstreamError(
             f"image-to-video on {provider} needs an input image, and this job has none", code="input_missing"
         )
-    mime = mimetypes.guess_type(path.name)[0] or "image/png"
-    return http.data_uri(path, mime)
+    return path
 
 
 def video_data_uri(provider: str, path: Path | None, max_bytes: int) -> str:
-    """The job's input video as a ``data:video/mp4`` URI, refused early when the upstream's cap is exceeded."""
+    """The job's input video as a ``data:`` URI of its real type, refused early above the upstream's cap."""
     if path is None:
         raise UpstreamError(
             f"this operation on {provider} needs an input video, and this job has none", code="input_missing"
@@ -44,7 +94,7 @@ def video_data_uri(provider: str, path: Path | None, max_bytes: int) -> str:
             f"{max_bytes / 2**20:.0f} MiB — send a shorter or smaller MP4",
             code="input_too_large",
         )
-    return http.data_uri(path, "video/mp4")
+    return http.data_uri(path, media_type(path))
 
 
 def unsupported(provider: str, what: str, hint: str = "") -> UpstreamError:

@@ -37,6 +37,7 @@ from reelay.providers.remote_inputs import (
     as_object,
     image_data_uri,
     looks_like_policy_refusal,
+    media_type,
     unsupported,
     video_data_uri,
     whole_seconds,
@@ -46,6 +47,9 @@ NAME: Final = "replicate"
 IMAGE_INPUTS: Final = ("first_frame_image", "start_image", "image", "input_image", "image_url")
 VIDEO_INPUTS: Final = ("video", "input_video", "video_url")
 MAX_INLINE_VIDEO_BYTES: Final = 100 * 1024 * 1024  # UNCONFIRMED: Replicate suggests URLs above ~256 KB
+# Input-files docs: a data URI "is only recommended if the file is less than 1MB"; larger image
+# inputs are uploaded with POST /v1/files and passed as the file's URL.
+MAX_INLINE_IMAGE_BYTES: Final = 1_000_000
 POLICY_CODES: Final = ("e005",)  # MiniMax's "input or output was flagged as sensitive"
 
 
@@ -53,8 +57,10 @@ def split_model(model: str) -> tuple[str, str | None]:
     """``owner/name`` and the pinned version id, if the model names one (``owner/name:version``)."""
     name, _, version = model.partition(":")
     if name.count("/") != 1:
-        raise UpstreamError(f"replicate models are named owner/name, not {model!r}; fix upstream_model in the card",
-                            code="upstream_rejected")
+        raise UpstreamError(
+            f"replicate models are named owner/name, not {model!r}; fix upstream_model in the card",
+            code="upstream_rejected",
+        )
     return name, version or None
 
 
@@ -63,12 +69,14 @@ def split_model(model: str) -> tuple[str, str | None]:
 
 def input_properties(schema: dict[str, Any]) -> dict[str, Any]:
     """The model's declared inputs from its OpenAPI schema."""
-    return as_object(as_object(as_object(as_object(schema.get("components")).get("schemas")).get("Input"))
-                     .get("properties"))
+    return as_object(
+        as_object(as_object(as_object(schema.get("components")).get("schemas")).get("Input")).get("properties")
+    )
 
 
-def build_input(job: ProviderJob, properties: dict[str, Any]) -> dict[str, Any]:
-    """The prediction ``input`` for ``job``: only fields the model declares; passthrough merged last, untouched."""
+def build_input(job: ProviderJob, properties: dict[str, Any], image_url: str | None = None) -> dict[str, Any]:
+    """The prediction ``input`` for ``job``: only fields the model declares; passthrough merged last, untouched.
+    ``image_url`` is the Replicate file URL of an image too large to send inline."""
     if job.operation == "extend":
         raise unsupported(NAME, f"extend a video with {job.model}", "Replicate has no generic extend")
     body: dict[str, Any] = {"prompt": job.prompt}
@@ -82,7 +90,8 @@ def build_input(job: ProviderJob, properties: dict[str, Any]) -> dict[str, Any]:
     if "seed" in properties and job.seed is not None:
         body["seed"] = job.seed
     if job.mode == "i2v":
-        body[_input_name(job, properties, IMAGE_INPUTS, "an input image")] = image_data_uri(NAME, job.image_path)
+        key = _input_name(job, properties, IMAGE_INPUTS, "an input image")
+        body[key] = image_url or image_data_uri(NAME, job.image_path)
     if job.mode == "v2v" or job.operation == "edit":
         key = _input_name(job, properties, VIDEO_INPUTS, "an input video")
         body[key] = video_data_uri(NAME, job.video_path, MAX_INLINE_VIDEO_BYTES)
@@ -97,10 +106,12 @@ def _input_name(job: ProviderJob, properties: dict[str, Any], names: tuple[str, 
     raise unsupported(NAME, f"take {what} for {job.model}", f"its input schema has none of {', '.join(names)}")
 
 
-def build_request(job: ProviderJob, properties: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+def build_request(
+    job: ProviderJob, properties: dict[str, Any], image_url: str | None = None
+) -> tuple[str, dict[str, Any]]:
     """(path, JSON body): the official-model route, or ``/v1/predictions`` for a pinned version."""
     name, version = split_model(job.model)
-    body: dict[str, Any] = {"input": build_input(job, properties)}
+    body: dict[str, Any] = {"input": build_input(job, properties, image_url)}
     if version is None:
         return f"/v1/models/{name}/predictions", body
     return "/v1/predictions", {"version": version, **body}
@@ -112,8 +123,9 @@ def build_request(job: ProviderJob, properties: dict[str, Any]) -> tuple[str, di
 def parse_created(data: dict[str, Any]) -> str:
     prediction_id = data.get("id")
     if not isinstance(prediction_id, str) or not prediction_id:
-        raise UpstreamError("replicate accepted the request but sent no prediction id", retryable=True,
-                            code="upstream_malformed")
+        raise UpstreamError(
+            "replicate accepted the request but sent no prediction id", retryable=True, code="upstream_malformed"
+        )
     return prediction_id
 
 
@@ -127,14 +139,22 @@ def parse_prediction(data: dict[str, Any], poll_after: float) -> PollResult:
     if status == "succeeded":
         urls = output_urls(data.get("output"))
         if not urls:
-            error = UpstreamError("replicate finished but its output has no file URL", retryable=True,
-                                  code="upstream_malformed")
+            error = UpstreamError(
+                "replicate finished but its output has no file URL", retryable=True, code="upstream_malformed"
+            )
             return PollResult("failed", error=error)
         return PollResult("succeeded", progress=1.0, output_urls=urls)
     if status == "failed":
         return PollResult("failed", error=prediction_error(str(data.get("error") or "")))
     if status == "canceled":
         error = UpstreamError("the replicate prediction was canceled upstream", code="upstream_cancelled")
+        return PollResult("failed", error=error)
+    if status == "aborted":  # lifecycle docs: "the prediction exceeded its deadline before it could start running"
+        error = UpstreamError(
+            "replicate aborted the prediction: it passed its deadline before it could start; try again later",
+            retryable=True,
+            code="upstream_aborted",
+        )
         return PollResult("failed", error=error)
     raise UpstreamError(f"replicate sent an unknown status {status!r}", retryable=True, code="upstream_malformed")
 
@@ -177,10 +197,30 @@ class ReplicateProvider:
 
     async def submit(self, job: ProviderJob) -> str:
         properties = await self._input_properties(job.model)
-        path, body = await asyncio.to_thread(build_request, job, properties)
-        response = await http.request(NAME, self._client, "POST", self._base_url + path, json=body,
-                                      headers=self._headers)
+        image_url = None
+        image = job.image_path if job.mode == "i2v" else None
+        if image is not None and image.stat().st_size > MAX_INLINE_IMAGE_BYTES:
+            image_url = await self._upload(image)
+        path, body = await asyncio.to_thread(build_request, job, properties, image_url)
+        response = await http.request(
+            NAME, self._client, "POST", self._base_url + path, json=body, headers=self._headers
+        )
         return parse_created(http.json_body(NAME, response))
+
+    async def _upload(self, path: Path) -> str:
+        """``POST /v1/files`` (multipart ``content``, as replicate-python's ``files.create`` sends it):
+        the file's ``urls.get`` is what a prediction input takes."""
+        content = await asyncio.to_thread(path.read_bytes)
+        files = {"content": (path.name, content, media_type(path))}
+        response = await http.request(
+            NAME, self._client, "POST", f"{self._base_url}/v1/files", files=files, headers=self._headers
+        )
+        url = as_object(as_object(http.json_body(NAME, response)).get("urls")).get("get")
+        if not isinstance(url, str) or not url:
+            raise UpstreamError(
+                "replicate stored the input file but sent no urls.get", retryable=True, code="upstream_malformed"
+            )
+        return url
 
     async def _input_properties(self, model: str) -> dict[str, Any]:
         """The model's declared inputs, read once per model from its published schema."""
@@ -189,12 +229,14 @@ class ReplicateProvider:
             path = f"/v1/models/{name}" + (f"/versions/{version}" if version else "")
             response = await http.request(NAME, self._client, "GET", self._base_url + path, headers=self._headers)
             data = http.json_body(NAME, response)
-            schema = as_object(data.get("openapi_schema") if version else
-                               as_object(data.get("latest_version")).get("openapi_schema"))
+            schema = as_object(
+                data.get("openapi_schema") if version else as_object(data.get("latest_version")).get("openapi_schema")
+            )
             properties = input_properties(schema)
             if not properties:
-                raise UpstreamError(f"replicate published no input schema for {model}", retryable=True,
-                                    code="upstream_malformed")
+                raise UpstreamError(
+                    f"replicate published no input schema for {model}", retryable=True, code="upstream_malformed"
+                )
             self._schemas[model] = properties
         return self._schemas[model]
 
@@ -206,8 +248,9 @@ class ReplicateProvider:
     async def fetch_output(self, upstream_id: str, result: PollResult, destination: Path) -> None:
         """Download the first output file now; it is a delivery CDN link, so our token is not sent."""
         if not result.output_urls:
-            raise UpstreamError(f"replicate gave no output URL for {upstream_id}", retryable=True,
-                                code="upstream_malformed")
+            raise UpstreamError(
+                f"replicate gave no output URL for {upstream_id}", retryable=True, code="upstream_malformed"
+            )
         await http.download(NAME, self._client, result.output_urls[0], destination)
 
     async def cancel(self, upstream_id: str) -> None:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import mimetypes
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -34,7 +33,13 @@ from reelay.errors import UpstreamError
 from reelay.providers import http
 from reelay.providers.base import PollResult, ProviderJob
 from reelay.providers.failures import content_policy_refusal
-from reelay.providers.remote_inputs import as_object, looks_like_policy_refusal, unsupported, whole_seconds
+from reelay.providers.remote_inputs import (
+    as_object,
+    looks_like_policy_refusal,
+    media_type,
+    unsupported,
+    whole_seconds,
+)
 
 NAME: Final = "gemini"
 API_VERSION: Final = "v1beta"
@@ -49,13 +54,16 @@ def build_request(job: ProviderJob) -> tuple[str, dict[str, Any]]:
     """(path, JSON body) for ``job``; passthrough fields go into ``parameters`` untouched."""
     if job.operation != "generate" or job.mode == "v2v":
         raise unsupported(
-            NAME, f"{job.operation} a video with {job.model}",
+            NAME,
+            f"{job.operation} a video with {job.model}",
             "the Gemini API takes no input video for Veo; use a text or image prompt",
         )
     instance: dict[str, Any] = {"prompt": job.prompt}
     if job.mode == "i2v":
         instance["image"] = inline_image(job.image_path)
-    parameters: dict[str, Any] = {"durationSeconds": whole_seconds(job.seconds)}
+    parameters: dict[str, Any] = {}
+    if "durationSeconds" not in job.omit:  # Veo 3.0's card omits it: the Gemini API refused it there
+        parameters["durationSeconds"] = whole_seconds(job.seconds)
     if job.aspect_ratio:
         parameters["aspectRatio"] = job.aspect_ratio
     if job.resolution:
@@ -68,8 +76,7 @@ def inline_image(path: Path | None) -> dict[str, str]:
     """The Gemini API's inline image: base64 bytes and a MIME type (no data: prefix)."""
     if path is None:
         raise UpstreamError("image-to-video needs an input image, and this job has none", code="input_missing")
-    mime = mimetypes.guess_type(path.name)[0] or "image/png"
-    return {"bytesBase64Encoded": base64.b64encode(path.read_bytes()).decode(), "mimeType": mime}
+    return {"bytesBase64Encoded": base64.b64encode(path.read_bytes()).decode(), "mimeType": media_type(path)}
 
 
 # -- response mapping (pure) -----------------------------------------------------------------------
@@ -78,8 +85,9 @@ def inline_image(path: Path | None) -> dict[str, str]:
 def parse_created(data: dict[str, Any]) -> str:
     name = data.get("name")
     if not isinstance(name, str) or "/operations/" not in name:
-        raise UpstreamError("gemini accepted the request but sent no operation name", retryable=True,
-                            code="upstream_malformed")
+        raise UpstreamError(
+            "gemini accepted the request but sent no operation name", retryable=True, code="upstream_malformed"
+        )
     return name
 
 
@@ -92,7 +100,8 @@ def parse_operation(data: dict[str, Any], poll_after: float) -> PollResult:
     answer = as_object(as_object(data.get("response")).get("generateVideoResponse"))
     samples = answer.get("generatedSamples")
     urls = tuple(
-        uri for sample in (samples if isinstance(samples, list) else [])
+        uri
+        for sample in (samples if isinstance(samples, list) else [])
         if isinstance(uri := as_object(as_object(sample).get("video")).get("uri"), str) and uri
     )
     if urls:
@@ -113,8 +122,9 @@ def operation_error(status: dict[str, Any]) -> UpstreamError:
     if looks_like_policy_refusal(message):
         return content_policy_refusal(NAME, message)
     transient = isinstance(code, int) and code in TRANSIENT_RPC_CODES
-    return UpstreamError(f"gemini failed the generation (code {code}): {message}", retryable=transient,
-                         code="upstream_failed")
+    return UpstreamError(
+        f"gemini failed the generation (code {code}): {message}", retryable=transient, code="upstream_failed"
+    )
 
 
 def raise_for_bad_key(response: httpx.Response) -> None:
@@ -128,8 +138,9 @@ def raise_for_bad_key(response: httpx.Response) -> None:
     details = error.get("details")
     reasons = {as_object(d).get("reason") for d in details} if isinstance(details, list) else set()
     if "API_KEY_INVALID" in reasons:
-        raise UpstreamError("gemini refused the API key; check GEMINI_API_KEY", retryable=False,
-                            code="upstream_auth_failed")
+        raise UpstreamError(
+            "gemini refused the API key; check GEMINI_API_KEY", retryable=False, code="upstream_auth_failed"
+        )
 
 
 # -- the provider (thin async I/O) -----------------------------------------------------------------
@@ -153,8 +164,9 @@ class VeoProvider:
 
     async def submit(self, job: ProviderJob) -> str:
         path, body = await asyncio.to_thread(build_request, job)  # base64 of the input image: off the loop
-        response = await http.request(NAME, self._client, "POST", self._base_url + path, json=body,
-                                      headers=self._headers)
+        response = await http.request(
+            NAME, self._client, "POST", self._base_url + path, json=body, headers=self._headers
+        )
         raise_for_bad_key(response)
         return parse_created(http.json_body(NAME, response))
 
@@ -167,8 +179,9 @@ class VeoProvider:
     async def fetch_output(self, upstream_id: str, result: PollResult, destination: Path) -> None:
         """Download the first video; the key goes along only to the Gemini API's own host."""
         if not result.output_urls:
-            raise UpstreamError(f"gemini gave no video URI for {upstream_id}", retryable=True,
-                                code="upstream_malformed")
+            raise UpstreamError(
+                f"gemini gave no video URI for {upstream_id}", retryable=True, code="upstream_malformed"
+            )
         url = result.output_urls[0]
         headers = self._headers if _same_origin(url, self._base_url) else None
         await http.download(NAME, self._client, url, destination, headers=headers)

@@ -22,7 +22,6 @@ no-op: a cancelled job simply stops being polled.
 from __future__ import annotations
 
 import asyncio
-import mimetypes
 from pathlib import Path
 from typing import Any, Final
 
@@ -32,6 +31,7 @@ from reelay.errors import UpstreamError
 from reelay.providers import http
 from reelay.providers.base import Operation, PollResult, ProviderJob
 from reelay.providers.failures import content_policy_refusal, job_failure
+from reelay.providers.remote_inputs import media_type
 
 NAME: Final = "xai"
 PATHS: Final[dict[Operation, str]] = {
@@ -40,6 +40,7 @@ PATHS: Final[dict[Operation, str]] = {
     "extend": "/v1/videos/extensions",
 }
 GENERATE_SECONDS: Final = (1, 15)
+REFERENCE_SECONDS: Final = (1, 10)  # "The maximum duration allowed when using reference images is 10 seconds."
 EXTEND_SECONDS: Final = (2, 10)  # the length of the ADDED part
 # xAI documents no size limit for inline (data URI) videos; a reseller (Comfy) states 50 MB. Checked
 # here so a too-large input fails fast with a clear message instead of an opaque upstream 400/413.
@@ -61,7 +62,8 @@ def build_request(job: ProviderJob) -> tuple[str, dict[str, Any]]:
     operation = xai_operation(job)
     body: dict[str, Any] = {"model": job.model, "prompt": job.prompt}
     if operation == "generate":
-        body["duration"] = whole_seconds(job.seconds, GENERATE_SECONDS)
+        bounds = REFERENCE_SECONDS if job.reference_paths else GENERATE_SECONDS
+        body["duration"] = whole_seconds(job.seconds, bounds)
         if job.aspect_ratio:
             body["aspect_ratio"] = job.aspect_ratio
         if job.resolution:
@@ -94,8 +96,7 @@ def whole_seconds(seconds: float, bounds: tuple[int, int]) -> int:
 def image_data_uri(path: Path | None) -> str:
     if path is None:
         raise UpstreamError("image-to-video needs an input image, and this job has none", code="input_missing")
-    mime = mimetypes.guess_type(path.name)[0] or "image/png"
-    return http.data_uri(path, mime)
+    return http.data_uri(path, media_type(path))  # the type read from the bytes: xAI sees what it gets
 
 
 def video_data_uri(path: Path | None) -> str:
@@ -109,7 +110,14 @@ def video_data_uri(path: Path | None) -> str:
             retryable=False,
             code="input_too_large",
         )
-    return http.data_uri(path, "video/mp4")  # xAI requires an MP4 container (H.264/H.265/AV1)
+    mime = media_type(path)
+    if mime != "video/mp4":  # create converts MOV/WebM for this card; an old job's input may not be
+        raise UpstreamError(
+            f"xAI takes MP4 videos only (H.264, H.265 or AV1), and this input is {mime}; send an MP4",
+            retryable=False,
+            code="unsupported_parameter",
+        )
+    return http.data_uri(path, mime)
 
 
 # -- response mapping (pure) -----------------------------------------------------------------------

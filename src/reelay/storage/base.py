@@ -22,6 +22,10 @@ class Storage(Protocol):
 
     async def exists(self, key: str) -> bool: ...
 
+    def key_for_path(self, path: Path) -> str | None:
+        """The key whose ``local_path`` is ``path`` (so a stored input can be linked), or None."""
+        ...
+
     async def delete_prefix(self, prefix: str) -> int:
         """Delete every object under ``prefix``; return how many were removed."""
         ...

@@ -46,6 +46,12 @@ class LocalStorage:
     async def exists(self, key: str) -> bool:
         return self._path(key).is_file()
 
+    def key_for_path(self, path: Path) -> str | None:
+        try:
+            return path.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return None
+
     def download_url(self, key: str, expires: int) -> str | None:
         return None  # served by the API through signed /v1/files links
 

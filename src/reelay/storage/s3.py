@@ -29,7 +29,17 @@ from botocore.config import Config  # type: ignore[import-untyped]
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
 MAX_LINK_SECONDS = 7 * 24 * 3600  # the SigV4 limit for a presigned URL
-_CONTENT_TYPES = {".mp4": "video/mp4", ".jpg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"}
+_CONTENT_TYPES = {
+    ".mp4": "video/mp4",
+    ".jpg": "image/jpeg",
+    ".png": "image/png",
+    ".webp": "image/webp",
+    ".gif": "image/gif",
+    ".bmp": "image/bmp",
+    ".tiff": "image/tiff",
+    ".mov": "video/quicktime",
+    ".webm": "video/webm",
+}
 _MISSING = {"404", "NoSuchKey", "NotFound"}
 
 
@@ -95,6 +105,12 @@ class S3Storage:
         extra = {"ContentType": _CONTENT_TYPES.get(source.suffix.lower(), "application/octet-stream")}
         await asyncio.to_thread(self._client.upload_file, str(source), self.bucket, self._key(key), ExtraArgs=extra)
         return source.stat().st_size
+
+    def key_for_path(self, path: Path) -> str | None:
+        try:
+            return path.resolve().relative_to(self.cache_dir.resolve()).as_posix()
+        except ValueError:
+            return None
 
     async def local_path(self, key: str) -> Path | None:
         target = self._cached(key)

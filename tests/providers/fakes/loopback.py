@@ -23,10 +23,10 @@ from starlette.types import ASGIApp
 class LoopbackServer:
     """``with LoopbackServer(app) as server: server.url`` — a real HTTP server for the test's lifetime."""
 
-    def __init__(self, app: ASGIApp, *, lifespan: Literal["on", "off"] = "off") -> None:
+    def __init__(self, app: ASGIApp, *, lifespan: Literal["on", "off"] = "off", port: int = 0) -> None:
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind(("127.0.0.1", 0))
+        self._sock.bind(("127.0.0.1", port))
         self.port = int(self._sock.getsockname()[1])
         config = uvicorn.Config(app, log_level="warning", lifespan=lifespan, timeout_graceful_shutdown=2)
         self._server = uvicorn.Server(config)

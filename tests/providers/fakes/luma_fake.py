@@ -15,11 +15,22 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.providers.fakes.remote_fake import RemoteFake, valid_media
+from tests.providers.fakes.media_rules import fetched_problem, is_hosted_url
+from tests.providers.fakes.remote_fake import RemoteFake
 
 PREFIX = "/dream-machine/v1"
-FIELDS = {"prompt", "model", "aspect_ratio", "resolution", "duration", "loop", "keyframes", "callback_url",
-          "concepts", "generation_type"}
+FIELDS = {
+    "prompt",
+    "model",
+    "aspect_ratio",
+    "resolution",
+    "duration",
+    "loop",
+    "keyframes",
+    "callback_url",
+    "concepts",
+    "generation_type",
+}
 RATIOS = {"1:1", "16:9", "9:16", "4:3", "3:4", "21:9", "9:21"}
 FAILURES = {
     "moderated": "400: prompt not allowed because advanced moderation failed",
@@ -31,11 +42,13 @@ FAILURES = {
 @dataclass
 class LumaFake(RemoteFake):
     def app(self) -> Starlette:
-        return Starlette(routes=[
-            Route("/files/{name}", self._file, methods=["GET"]),
-            Route(f"{PREFIX}/generations/video", self._create, methods=["POST"]),
-            Route(f"{PREFIX}/generations/{{gid}}", self._generation, methods=["GET", "DELETE"]),
-        ])
+        return Starlette(
+            routes=[
+                Route("/files/{name}", self._file, methods=["GET"]),
+                Route(f"{PREFIX}/generations/video", self._create, methods=["POST"]),
+                Route(f"{PREFIX}/generations/{{gid}}", self._generation, methods=["GET", "DELETE"]),
+            ]
+        )
 
     async def _guard(self, request: Request) -> Response | None:
         scripted = await self.faults.apply(request)
@@ -50,7 +63,7 @@ class LumaFake(RemoteFake):
         refused = await self._guard(request)
         if refused is not None:
             return refused
-        problem = validate(body)
+        problem = validate(body) or await fetch_keyframes(body)
         if problem is not None:
             return JSONResponse({"detail": problem}, status_code=400)
         gid = self.new_job(body)
@@ -82,9 +95,16 @@ class LumaFake(RemoteFake):
 
 
 def _generation(gid: str, state: str, body: Any) -> dict[str, Any]:
-    return {"id": gid, "generation_type": "video", "state": state, "failure_reason": None,
-            "created_at": "2026-01-01T00:00:00Z", "assets": None, "model": (body or {}).get("model"),
-            "request": body}
+    return {
+        "id": gid,
+        "generation_type": "video",
+        "state": state,
+        "failure_reason": None,
+        "created_at": "2026-01-01T00:00:00Z",
+        "assets": None,
+        "model": (body or {}).get("model"),
+        "request": body,
+    }
 
 
 def validate(body: Any) -> str | None:
@@ -107,8 +127,20 @@ def validate(body: Any) -> str | None:
     for name, frame in keyframes.items() if isinstance(keyframes, dict) else []:
         if name not in ("frame0", "frame1") or not isinstance(frame, dict):
             return "keyframes takes frame0 and frame1"
-        if frame.get("type") == "image" and not valid_media(frame.get("url"), "image/"):
-            return f"keyframes.{name}.url must be an image URL"
+        url = frame.get("url")
+        # docs.lumalabs.ai: hosted image URLs are "currently the only way to pass an image".
+        if frame.get("type") == "image" and not is_hosted_url(url):
+            return f"keyframes.{name}.url must be a hosted image URL (data URIs are not accepted)"
         if frame.get("type") not in ("image", "generation"):
             return f"keyframes.{name}.type must be image or generation"
+    return None
+
+
+async def fetch_keyframes(body: dict[str, Any]) -> str | None:
+    """Fetch each image keyframe as Luma does; an unreachable URL or a non-image is refused."""
+    for name, frame in (body.get("keyframes") or {}).items():
+        if frame.get("type") == "image":
+            problem = await fetched_problem(frame["url"], "image")
+            if problem is not None:
+                return f"keyframes.{name}: {problem}"
     return None

@@ -6,7 +6,8 @@ for the next generations:
 - ``done``: pending for ``pending_polls`` polls, then finished with a real MP4 at ``/files/{id}.mp4``;
 - ``moderated``: the provider's own moderation refusal;
 - ``failed``: a final, non-policy failure; ``transient``: a failure the provider calls temporary;
-- ``no_url``: "finished" without an output URL (malformed success).
+- ``no_url``: "finished" without an output URL (malformed success);
+- ``aborted``: Replicate's "exceeded its deadline before it could start running" (Replicate fake only).
 
 ``output_expired`` makes the output URL answer 404, as an expired CDN link does.
 """
@@ -25,8 +26,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tests.providers.fakes.loopback import Fault, FaultPlan, LoopbackServer, Seen
+from tests.providers.fakes.media_rules import data_uri_problem
 
-Outcome = Literal["done", "moderated", "failed", "transient", "no_url"]
+Outcome = Literal["done", "moderated", "failed", "transient", "no_url", "aborted"]
 
 
 @dataclass
@@ -108,15 +110,19 @@ class RemoteFake:
         return Response(self.video, media_type="video/mp4")
 
 
-def valid_media(value: Any, mime_prefix: str) -> bool:
-    """An https URL or a well-formed base64 ``data:`` URI of the right kind."""
+def valid_media(value: Any, mime_prefix: str, *, max_bytes: int | None = None) -> bool:
+    """An https URL, or a base64 ``data:`` URI of the right kind whose declared type is what its bytes
+    are (a PNG label on JPEG bytes is refused) and, with ``max_bytes``, no larger than that."""
+    return media_problem(value, mime_prefix, max_bytes=max_bytes) is None
+
+
+def media_problem(value: Any, mime_prefix: str, *, max_bytes: int | None = None) -> str | None:
+    """Why ``value`` is not an acceptable https URL or data URI of ``mime_prefix`` media, else None."""
     if not isinstance(value, str):
-        return False
+        return "a URL or data URI string is required"
     if value.startswith("https://"):
-        return True
-    if not value.startswith(f"data:{mime_prefix}") or ";base64," not in value:
-        return False
-    return valid_base64(value.split(",", 1)[1])
+        return None
+    return data_uri_problem(value, mime_prefix.rstrip("/"), max_bytes=max_bytes)
 
 
 def valid_base64(text: Any) -> bool:

@@ -4,11 +4,16 @@ Routes: ``POST /v1/image_to_video`` | ``/v1/text_to_video`` | ``/v1/video_to_vid
 ``GET /v1/tasks/{id}`` → ``PENDING`` → ``RUNNING`` (``progress``) → ``SUCCEEDED`` (``output: [url]``) |
 ``FAILED`` (``failure``, ``failureCode``); ``DELETE /v1/tasks/{id}`` → 204. Every call needs
 ``Authorization: Bearer`` and ``X-Runway-Version: 2024-11-06``; unknown body fields are refused.
+Uploads, as runwayml's ``uploads.create_ephemeral`` uses them: ``POST /v1/uploads`` ``{filename, type:
+"ephemeral"}`` → ``{uploadUrl, fields, runwayUri}``; ``POST {uploadUrl}`` (a presigned multipart POST:
+``fields`` plus ``file``, no API key) → 204; ``runway://`` URIs are then accepted as ``promptImage``.
+Images: a data URI up to 5 MB whose type matches its bytes, an HTTPS URL (fetched), or an uploaded
+``runway://`` URI of an image.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.applications import Starlette
@@ -16,15 +21,20 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tests.providers.fakes.media_rules import fetched_problem, is_hosted_url, sniff
 from tests.providers.fakes.remote_fake import RemoteFake, valid_media
 
 GEN4_RATIOS = {"1280:720", "720:1280", "1104:832", "832:1104", "960:960", "1584:672"}
 ROUTES: dict[str, dict[str, Any]] = {
-    "image_to_video": {"models": {"gen4_turbo", "gen4.5"}, "fields": {"model", "promptImage", "promptText", "ratio",
-                                                                      "duration", "seed", "contentModeration"}},
+    "image_to_video": {
+        "models": {"gen4_turbo", "gen4.5"},
+        "fields": {"model", "promptImage", "promptText", "ratio", "duration", "seed", "contentModeration"},
+    },
     "text_to_video": {"models": {"gen4.5", "veo3.1"}, "fields": {"model", "promptText", "ratio", "duration", "seed"}},
-    "video_to_video": {"models": {"gen4_aleph", "aleph2"}, "fields": {"model", "videoUri", "promptText", "seed",
-                                                                      "references", "keyframes"}},
+    "video_to_video": {
+        "models": {"gen4_aleph", "aleph2"},
+        "fields": {"model", "videoUri", "promptText", "seed", "references", "keyframes"},
+    },
 }
 FAILURES = {
     "moderated": ("Your prompt was flagged by our content moderation system.", "SAFETY.INPUT.TEXT"),
@@ -35,12 +45,18 @@ FAILURES = {
 
 @dataclass
 class RunwayFake(RemoteFake):
+    uploads: dict[str, bytes | None] = field(default_factory=dict)
+
     def app(self) -> Starlette:
-        return Starlette(routes=[
-            Route("/files/{name}", self._file, methods=["GET"]),
-            Route("/v1/tasks/{tid}", self._task, methods=["GET", "DELETE"]),
-            Route("/v1/{route}", self._create, methods=["POST"]),
-        ])
+        return Starlette(
+            routes=[
+                Route("/files/{name}", self._file, methods=["GET"]),
+                Route("/v1/tasks/{tid}", self._task, methods=["GET", "DELETE"]),
+                Route("/v1/uploads", self._start_upload, methods=["POST"]),
+                Route("/upload-bucket/{uid}", self._receive_upload, methods=["POST"]),
+                Route("/v1/{route}", self._create, methods=["POST"]),
+            ]
+        )
 
     async def _guard(self, request: Request) -> Response | None:
         scripted = await self.faults.apply(request)
@@ -52,6 +68,36 @@ class RunwayFake(RemoteFake):
             return JSONResponse({"error": "X-Runway-Version header is missing or invalid."}, status_code=400)
         return None
 
+    async def _start_upload(self, request: Request) -> Response:
+        body = await self.record(request, json_body=True)
+        refused = await self._guard(request)
+        if refused is not None:
+            return refused
+        if not isinstance(body, dict) or not body.get("filename") or body.get("type") != "ephemeral":
+            return JSONResponse({"error": "filename and type: ephemeral are required"}, status_code=400)
+        uid = f"u{len(self.uploads)}"
+        self.uploads[uid] = None
+        return JSONResponse(
+            {
+                "uploadUrl": f"{str(request.base_url).rstrip('/')}/upload-bucket/{uid}",
+                "fields": {"key": f"uploads/{uid}/{body['filename']}", "policy": "p0", "x-amz-signature": "s0"},
+                "runwayUri": f"runway://uploads/{uid}",
+            }
+        )
+
+    async def _receive_upload(self, request: Request) -> Response:
+        """The presigned bucket: the form fields must come back unchanged, with the file, no API key."""
+        await self.record(request)
+        uid = request.path_params["uid"]
+        form = await request.form()
+        upload = form.get("file")
+        if uid not in self.uploads or form.get("policy") != "p0" or upload is None or isinstance(upload, str):
+            return Response("<Error><Code>AccessDenied</Code></Error>", status_code=403)
+        if "authorization" in request.headers:
+            return Response("<Error><Code>InvalidArgument</Code></Error>", status_code=400)
+        self.uploads[uid] = await upload.read()
+        return Response(status_code=204)
+
     async def _create(self, request: Request) -> Response:
         body = await self.record(request, json_body=True)
         refused = await self._guard(request)
@@ -61,6 +107,11 @@ class RunwayFake(RemoteFake):
         if route is None:
             return JSONResponse({"error": "Not found"}, status_code=404)
         problem = validate(request.path_params["route"], route, body)
+        if problem is None and is_hosted_url(body.get("promptImage")):
+            problem = await fetched_problem(body["promptImage"], "image")  # Runway fetches a hosted image
+        if problem is None and str(body.get("promptImage")).startswith("runway://"):
+            data = self.uploads.get(body["promptImage"].rsplit("/", 1)[1])
+            problem = None if data and sniff(data).startswith("image/") else "promptImage: unknown or empty upload"
         if problem is not None:
             return JSONResponse({"error": problem}, status_code=400)
         return JSONResponse({"id": self.new_job(body)})
@@ -108,8 +159,13 @@ def validate(name: str, route: dict[str, Any], body: Any) -> str | None:
     prompt = body.get("promptText")
     if prompt is not None and (not isinstance(prompt, str) or not 1 <= len(prompt) <= 1000):
         return "promptText must be 1-1000 characters."
-    if name == "image_to_video" and not valid_media(body.get("promptImage"), "image/"):
-        return "promptImage must be an HTTPS URL or a data URI of an image."
+    # Runway's input guide (runwayml/skills rw-integrate-uploads): data URIs up to 5 MB for images.
+    image = body.get("promptImage")
+    uploaded = isinstance(image, str) and image.startswith("runway://")
+    if name == "image_to_video" and not (
+        uploaded or is_hosted_url(image) or valid_media(image, "image/", max_bytes=5_000_000)
+    ):
+        return "promptImage must be an HTTPS URL or a data URI of an image (at most 5 MB) whose type matches it."
     if name == "video_to_video" and not valid_media(body.get("videoUri"), "video/"):
         return "videoUri must be an HTTPS URL or a data URI of a video."
     if name != "video_to_video":

@@ -9,6 +9,7 @@ as are ``seed`` and ``generateAudio`` (Vertex-only).
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,29 +18,53 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tests.providers.fakes.media_rules import sniff
 from tests.providers.fakes.remote_fake import FakeJob, RemoteFake, valid_base64
 
-PARAMETERS = {"aspectRatio", "durationSeconds", "resolution", "negativePrompt", "personGeneration", "sampleCount",
-              "enhancePrompt"}
-MODELS = {"veo-3.0-generate-001": {8}, "veo-3.0-fast-generate-001": {8}, "veo-3.1-generate-preview": {4, 6, 8}}
+PARAMETERS = {
+    "aspectRatio",
+    "durationSeconds",
+    "resolution",
+    "negativePrompt",
+    "personGeneration",
+    "sampleCount",
+    "enhancePrompt",
+}
+# Allowed durationSeconds per model; an empty set means the parameter is refused. For Veo 3 the Gemini
+# API answered "durationSeconds isn't supported by this model. Please remove it" (n8n-io/n8n#17707);
+# Veo 3.1 takes 4, 6 or 8 (the Gemini video page).
+MODELS: dict[str, set[int]] = {
+    "veo-3.0-generate-001": set(),
+    "veo-3.0-fast-generate-001": set(),
+    "veo-3.1-generate-preview": {4, 6, 8},
+}
 
 
 @dataclass
 class VeoFake(RemoteFake):
     def app(self) -> Starlette:
-        return Starlette(routes=[
-            Route("/v1beta/models/{model}/operations/{op}", self._operation, methods=["GET"]),
-            Route("/v1beta/models/{action}", self._create, methods=["POST"]),
-            Route("/v1beta/files/{name}", self._file, methods=["GET"]),
-        ])
+        return Starlette(
+            routes=[
+                Route("/v1beta/models/{model}/operations/{op}", self._operation, methods=["GET"]),
+                Route("/v1beta/models/{action}", self._create, methods=["POST"]),
+                Route("/v1beta/files/{name}", self._file, methods=["GET"]),
+            ]
+        )
 
     def _key_error(self, request: Request) -> Response | None:
         if request.headers.get("x-goog-api-key") == self.api_key:
             return None
-        return JSONResponse({"error": {
-            "code": 400, "message": "API key not valid. Please pass a valid API key.", "status": "INVALID_ARGUMENT",
-            "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID"}],
-        }}, status_code=400)
+        return JSONResponse(
+            {
+                "error": {
+                    "code": 400,
+                    "message": "API key not valid. Please pass a valid API key.",
+                    "status": "INVALID_ARGUMENT",
+                    "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID"}],
+                }
+            },
+            status_code=400,
+        )
 
     async def _create(self, request: Request) -> Response:
         body = await self.record(request, json_body=True)
@@ -113,14 +138,22 @@ def validate(body: Any, durations: set[int]) -> str | None:
     if unknown_fields:
         return f"Invalid JSON payload received. Unknown name in instances[0]: {sorted(unknown_fields)}"
     image = instance.get("image")
-    if image is not None and (not isinstance(image, dict) or not valid_base64(image.get("bytesBase64Encoded"))
-                              or not str(image.get("mimeType", "")).startswith("image/")):
+    if image is not None and (
+        not isinstance(image, dict)
+        or not valid_base64(image.get("bytesBase64Encoded"))
+        or not str(image.get("mimeType", "")).startswith("image/")
+    ):
         return "instances[0].image needs bytesBase64Encoded and an image mimeType"
+    # google-genai sends the image's own mimeType; a label that is not what the bytes are is refused here.
+    if image is not None and sniff(base64.b64decode(image["bytesBase64Encoded"])) != image["mimeType"]:
+        return f"instances[0].image.mimeType {image['mimeType']} does not match the image bytes"
     parameters = body.get("parameters", {})
     unknown = set(parameters) - PARAMETERS
     if unknown:
         return f"Invalid JSON payload received. Unknown name {sorted(unknown)} at 'parameters'"
-    if parameters.get("durationSeconds", 8) not in durations:
+    if "durationSeconds" in parameters and not durations:
+        return "`durationSeconds` isn't supported by this model. Please remove it and try again."
+    if "durationSeconds" in parameters and parameters["durationSeconds"] not in durations:
         return f"durationSeconds must be one of {sorted(durations)}"
     if parameters.get("aspectRatio", "16:9") not in ("16:9", "9:16"):
         return "aspectRatio must be 16:9 or 9:16"
