@@ -336,7 +336,8 @@ class Worker:
             run.provider, run.model, run.upstream_id = target.provider, target.model, upstream_id
             run.submitted_at, run.phase = time.time(), "running"
             async with lock:  # the request id is durable before anything else happens
-                await self.store.record_runs(job.id, self.worker_id, runs)
+                if len(pending) > 1:  # (a single run's id is stored by begin_wait, the next write)
+                    await self.store.record_runs(job.id, self.worker_id, runs)
                 if target.provider != job.provider:
                     await self.store.set_route(job.id, self.worker_id, target.provider, target.model)
 
