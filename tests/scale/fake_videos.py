@@ -12,6 +12,7 @@ keeps its event loop away from the test's (and the benchmark's) GIL.
 from __future__ import annotations
 
 import argparse
+import heapq
 import random
 import time
 import uuid
@@ -40,6 +41,8 @@ class FakeVideos:
     fetched: set[str] = field(default_factory=set)
     by_key: dict[str, str] = field(default_factory=dict)  # Idempotency-Key -> video id
     replays: int = 0
+    _generating: list[float] = field(default_factory=list)  # a heap of ready times still ahead
+    peak_generating: int = 0  # the most generations running at once, as a provider would count them
 
     def app(self) -> Starlette:
         return Starlette(
@@ -73,6 +76,10 @@ class FakeVideos:
         self.submitted.setdefault(str(form.get("prompt")), []).append(time.time())
         video_id = f"video_fake_{uuid.uuid4().hex}"
         self.ready_at[video_id] = time.time() + random.uniform(self.min_latency, self.max_latency)
+        heapq.heappush(self._generating, self.ready_at[video_id])
+        while self._generating and self._generating[0] <= time.time():
+            heapq.heappop(self._generating)
+        self.peak_generating = max(self.peak_generating, len(self._generating))
         if key is not None:
             self.by_key[key] = video_id
         return JSONResponse(self._body(video_id, "queued", 0))
@@ -118,6 +125,7 @@ class FakeVideos:
                 "polls": self.polls,
                 "fetched": len(self.fetched),
                 "generating": sum(1 for ready in self.ready_at.values() if ready > now),
+                "peak_generating": self.peak_generating,
                 "resubmitted": {p: times for p, times in self.submitted.items() if len(times) > 1},
             }
         )

@@ -26,10 +26,10 @@ from dataclasses import dataclass
 
 from reelay.errors import UpstreamError
 from reelay.jobs.limits import SubmitGate
-from reelay.jobs.models import Stage, VideoJob
+from reelay.jobs.models import Stage
 from reelay.jobs.retry import RetryPolicy
 from reelay.jobs.spec import RunRecord
-from reelay.jobs.store import PollUpdate
+from reelay.jobs.store import PollUpdate, WaitingJob
 from reelay.jobs.worker import Worker, timed_out
 from reelay.providers.base import PollResult, Provider
 
@@ -38,7 +38,7 @@ log = logging.getLogger("reelay.relay")
 
 @dataclass(frozen=True)
 class RelaySettings:
-    concurrency: int = 256  # polls in flight at once, across all providers
+    concurrency: int = 64  # polls in flight at once, across all providers (httpx's pool work grows with it)
     batch: int = 200  # jobs leased per claim
     tick_seconds: float = 0.2  # how often an idle relay looks for due work
     lease_seconds: float = 30.0
@@ -107,7 +107,7 @@ class Relay:
         """One round: write finished polls, lease what is due. True while polls are in flight."""
         await self._flush()
         capacity = self.settings.concurrency - len(self._inflight)
-        claimed: list[VideoJob] = []
+        claimed: list[WaitingJob] = []
         if capacity > 0:
             claimed = await self.store.claim_due_polls(
                 self.owner,
@@ -155,7 +155,7 @@ class Relay:
 
     # -- one job ---------------------------------------------------------------------------------
 
-    async def _poll_job(self, job: VideoJob) -> None:
+    async def _poll_job(self, job: WaitingJob) -> None:
         try:
             async with self._slots:
                 update = await self._decide(job)
@@ -166,7 +166,7 @@ class Relay:
         except Exception:  # the lease lapses and the job is polled again; nothing is lost
             log.exception("poll failed", extra={"job_id": job.id})
 
-    async def _decide(self, job: VideoJob) -> PollUpdate | None:
+    async def _decide(self, job: WaitingJob) -> PollUpdate | None:
         """Poll every unfinished run of ``job`` and decide what happens next. Endings (failed,
         cancelled, back to submit) are written here; a still-waiting or finished job is returned
         for the batch write."""
@@ -207,7 +207,7 @@ class Relay:
             return PollUpdate(job.id, runs, progress, Stage.COLLECT, None)
         return PollUpdate(job.id, runs, progress, Stage.WAIT, min(next_due))
 
-    async def _poll_run(self, job: VideoJob, run: RunRecord) -> float | UpstreamError:
+    async def _poll_run(self, job: WaitingJob, run: RunRecord) -> float | UpstreamError:
         """Poll one run: when to poll it next (``_FINISHED`` once it succeeded), or the error that
         ends it."""
         assert run.upstream_id is not None
@@ -234,7 +234,7 @@ class Relay:
         return self._apply(job, provider, run, result, now, deadline)
 
     def _apply(
-        self, job: VideoJob, provider: Provider, run: RunRecord, result: PollResult, now: float, deadline: float
+        self, job: WaitingJob, provider: Provider, run: RunRecord, result: PollResult, now: float, deadline: float
     ) -> float | UpstreamError:
         if result.state == "succeeded":
             run.phase, run.progress, run.output_urls = "succeeded", 1.0, list(result.output_urls)
@@ -250,7 +250,7 @@ class Relay:
         pause = min(self.settings.max_poll_seconds, max(self.settings.min_poll_seconds, result.poll_after))
         return now + pause
 
-    async def _cancel_others(self, job: VideoJob, runs: list[RunRecord], failed: RunRecord) -> None:
+    async def _cancel_others(self, job: WaitingJob, runs: list[RunRecord], failed: RunRecord) -> None:
         """The job failed: stop its other runs upstream instead of paying for them."""
         for run in runs:
             if run is failed or run.outputs or run.upstream_id is None or run.phase == "succeeded":

@@ -80,6 +80,21 @@ class PollUpdate:
 
 
 @dataclass(frozen=True)
+class WaitingJob:
+    """What the relay needs of a job it polls: its runs, nothing of the request or report (a claim
+    of 200 jobs then decodes 200 small JSON lists, not 200 whole rows)."""
+
+    id: str
+    provider: str
+    attempts: int
+    cancel_requested: bool
+    runs: tuple[RunRecord, ...]
+
+    def fresh_runs(self) -> list[RunRecord]:
+        return [run.model_copy(deep=True) for run in self.runs]
+
+
+@dataclass(frozen=True)
 class DueJob:
     """An unleased job whose retry or limit wait is over: it goes back to a worker."""
 
@@ -344,7 +359,7 @@ class JobStore:
 
     async def claim_due_polls(
         self, owner: str, lease_seconds: float, *, limit: int, providers: Collection[str] | None = None
-    ) -> list[VideoJob]:
+    ) -> list[WaitingJob]:
         """Lease up to ``limit`` waiting jobs whose poll is due (or that a client cancelled), oldest
         due first, of ``providers`` only (those this process can poll). Rows another process is
         claiming are skipped, never waited on (``SKIP LOCKED`` on PostgreSQL; SQLite has one writer
@@ -371,12 +386,21 @@ class JobStore:
             update(VideoRow)
             .where(VideoRow.id.in_(due.scalar_subquery()))
             .values(lease_owner=owner, lease_expires_at=now + lease_seconds)
-            .returning(*_VIDEOS.c)
+            .returning(VideoRow.id, VideoRow.provider, VideoRow.attempts, VideoRow.cancel_requested, VideoRow.runs)
             .execution_options(synchronize_session=False)
         )
         async with self._writing(), self.engine.begin() as connection:
             rows = (await connection.execute(statement)).all()
-        return [VideoJob.from_row(row) for row in rows]
+        return [
+            WaitingJob(
+                row.id,
+                row.provider,
+                row.attempts,
+                row.cancel_requested,
+                tuple(RunRecord.model_validate(run) for run in row.runs or []),
+            )
+            for row in rows
+        ]
 
     async def save_polls(self, owner: str, updates: Sequence[PollUpdate]) -> None:
         """Write a batch of polls in one statement; each row only while ``owner`` still leases it."""

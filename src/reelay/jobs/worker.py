@@ -37,7 +37,7 @@ from reelay.jobs.models import JobStatus, Stage, VideoJob
 from reelay.jobs.queue import InProcessQueue, JobQueue
 from reelay.jobs.retry import RetryPolicy
 from reelay.jobs.spec import RunRecord, Target, VideoOutput
-from reelay.jobs.store import DATABASE_UNAVAILABLE, JobStore
+from reelay.jobs.store import DATABASE_UNAVAILABLE, JobStore, WaitingJob
 from reelay.jobs.submission import InputPaths, Submitter, input_paths, targets_of
 from reelay.procpool import ProcessPool
 from reelay.providers.base import PollResult, Provider
@@ -278,7 +278,7 @@ class Worker:
         if await self.store.fail(video_id, owner, code, message):
             await self.ended(video_id)
 
-    async def end_cancelled(self, job: VideoJob, owner: str | None) -> None:
+    async def end_cancelled(self, job: VideoJob | WaitingJob, owner: str | None) -> None:
         """Stop every run upstream (best effort), end the job ``cancelled`` and drop its outputs."""
         for run in job.runs:
             provider = self.providers.get(run.provider or job.provider)
