@@ -18,8 +18,13 @@ from typing import Any
 
 import diffusers
 import torch
+import transformers
 
 from reelay.engine.diffusion.task import EngineSetupError, LoadSpec
+
+# Loading bars belong on a terminal, not in a server's JSON log.
+diffusers.utils.logging.disable_progress_bar()
+transformers.utils.logging.disable_progress_bar()
 
 DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
