@@ -122,7 +122,7 @@ class DiffusersProvider:
         run = self._runs.pop(upstream_id, None)
         if run is not None:
             (run.folder / "cancel").touch()
-            run.future.add_done_callback(lambda _: shutil.rmtree(run.folder, ignore_errors=True))
+            run.future.add_done_callback(lambda done: _forget(done, run.folder))
 
     def discard(self, upstream_id: str) -> None:
         run = self._runs.pop(upstream_id, None)
@@ -219,6 +219,13 @@ def build_diffusers_provider(catalog: Catalog, config: DiffusersConfig, work_dir
             )
         models[card.id] = ServedModel(card=card, engine=card.engine, settings=settings)
     return DiffusersProvider(models, config, work_dir)
+
+
+def _forget(done: asyncio.Future[TaskResult], folder: Path) -> None:
+    """A cancelled run's end: its outcome is read (so asyncio does not log it as lost) and its folder goes."""
+    if not done.cancelled():
+        done.exception()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _names(card: ModelCard) -> set[str]:
