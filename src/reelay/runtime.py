@@ -32,6 +32,7 @@ from reelay.jobs.store import JobStore, make_engine
 from reelay.jobs.worker import Worker, WorkerSettings
 from reelay.procpool import ProcessPool
 from reelay.providers.base import Provider
+from reelay.providers.diffusers_engine import DiffusersProvider, build_diffusers_provider
 from reelay.providers.hosting import InputLinks
 from reelay.providers.local import LocalProvider
 from reelay.providers.registry import InstanceSettings, build_remote_providers
@@ -62,6 +63,7 @@ class Runtime:
     worker: Worker
     relay: Relay
     service: VideoService
+    engine: DiffusersProvider | None = None  # the diffusers engine, when reelay.toml declares models
 
     @property
     def runs_workers(self) -> bool:
@@ -72,6 +74,8 @@ class Runtime:
         await self.dispatch.start(self.worker)
         if self.runs_workers:
             await self.relay.start()
+            if self.engine is not None:  # preload, when configured, in the process that runs the jobs
+                self.engine.start(self.settings.worker_models)
         self.security.deliveries.start()
         log.info(
             "reelay ready",
@@ -84,6 +88,8 @@ class Runtime:
         await self.dispatch.stop(self.worker)
         await self.http.aclose()
         await asyncio.to_thread(self.pool.shutdown)
+        if self.engine is not None:
+            await asyncio.to_thread(self.engine.close)
         await self.store.close()
 
 
@@ -121,8 +127,14 @@ async def build_runtime(settings: Settings, *, extra_providers: ProviderFactory 
         extra = extra_providers(pool)
         providers.update(extra)
         provider_types.update({name: name for name in extra})
+    # The diffusers engine (docs/gpu.md): the models declared under [diffusers.models], and only those.
+    engine = build_diffusers_provider(catalog, routing.diffusers, data_dir / "work")
+    if engine is not None:
+        providers[engine.name] = engine
+        provider_types[engine.name] = engine.name
     breaker = build_breaker(settings, routing)
-    router = Router(catalog, provider_types, config=routing, demo=settings.demo, breaker=breaker)
+    serves = {engine.name: engine.serves} if engine is not None else None
+    router = Router(catalog, provider_types, config=routing, demo=settings.demo, breaker=breaker, serves=serves)
     overrides = {
         name: ProviderLimits(item.max_in_flight, item.submits_per_second) for name, item in routing.providers.items()
     }
@@ -196,6 +208,7 @@ async def build_runtime(settings: Settings, *, extra_providers: ProviderFactory 
         worker=worker,
         relay=relay,
         service=service,
+        engine=engine,
     )
 
 

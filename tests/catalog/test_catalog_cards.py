@@ -46,16 +46,22 @@ LOCAL_TIERS = {
 
 def test_shipped_models() -> None:
     assert [card.id for card in CATALOG.cards()] == [
+        "cogvideox-5b",
+        "cogvideox-5b-i2v",
         "gen4_turbo",
         "grok-imagine-video",
         "grok-imagine-video-1.5",
         "kling-2.1-master",
+        "ltx-video",
         "minimax-video-01",
         "ray-2",
         "reelay-local",
         "veo-3",
         "wan-2.5",
+        "wan2.1-i2v-14b-480p",
+        "wan2.1-t2v-1.3b",
         "wan2.2-t2v",
+        "wan2.2-ti2v-5b",
     ]
     assert CATALOG.default_model == "reelay-local"
 

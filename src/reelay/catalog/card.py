@@ -115,6 +115,43 @@ class ExtensionRules(_Frozen):
     max_input_seconds: float | None = Field(default=None, gt=0)
 
 
+EngineMode = Literal["t2v", "i2v", "v2v", "extend"]
+ArgumentValue = float | int | str | bool
+
+
+class DiffusionSpec(_Frozen):
+    """How Reelay's diffusers engine runs a model (cards with ``provider = "diffusers"``).
+
+    Everything that differs between model families is data here: the pipeline class per mode, the
+    frame grid (Wan renders 4k+1 frames, LTX 8k+1), the sampling defaults, extra call arguments, and
+    whether the soundtrack comes from the model or from Reelay's procedural bed.
+    """
+
+    pipelines: dict[EngineMode, str] = Field(min_length=1)
+    frame_step: int = Field(ge=1)
+    max_frames: int = Field(gt=1)
+    steps: int = Field(default=50, ge=1, le=1000)
+    guidance_scale: float = Field(default=5.0, ge=0)
+    negative_prompt: str = ""
+    audio: Literal["model", "procedural"] = "procedural"
+    audio_sample_rate: int = Field(default=24_000, gt=0)
+    # Extra keyword arguments of the pipeline call, per mode (e.g. v2v ``strength``).
+    arguments: dict[EngineMode, dict[str, ArgumentValue]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _frames_on_grid(self) -> Self:
+        if (self.max_frames - 1) % self.frame_step:
+            raise ValueError(f"engine.max_frames {self.max_frames} is not {self.frame_step}k+1")
+        return self
+
+    def frames_for(self, seconds: float, fps: int) -> int:
+        """The valid frame count nearest ``seconds`` at ``fps``: ``frame_step``·k + 1, within the limits."""
+        wanted = max(1.0, seconds * fps)
+        k = round((wanted - 1) / self.frame_step)
+        k = max(1, min(k, (self.max_frames - 1) // self.frame_step))
+        return k * self.frame_step + 1
+
+
 class ParamRule(_Frozen):
     """How one request parameter reaches the provider (the badge shown in reports and /v1/models)."""
 
@@ -167,13 +204,22 @@ class ModelCard(_Frozen):
     price_per_second: float = Field(ge=0)
     price_per_second_by_tier: dict[str, float] = Field(default_factory=dict)
     params: dict[str, ParamRule] = Field(default_factory=dict)
+    engine: DiffusionSpec | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         self._check_ratios()
         self._check_tiers()
         self._check_params()
+        self._check_engine()
         return self
+
+    def _check_engine(self) -> None:
+        if self.engine is None:
+            return
+        missing = [mode for mode in self.modes if mode not in self.engine.pipelines]
+        if missing:
+            raise ValueError(f"engine.pipelines has no pipeline for modes {missing}")
 
     def _check_ratios(self) -> None:
         for ratio in self.aspect_ratios:
@@ -270,4 +316,12 @@ class ModelCard(_Frozen):
                 "per_second_by_resolution": dict(self.price_per_second_by_tier),
             },
             "params": {name: rule.model_dump() for name, rule in self.params.items()},
+            "frames": self._frame_grid(),
+            "audio_source": self.engine.audio if self.engine else None,
         }
+
+    def _frame_grid(self) -> dict[str, int] | None:
+        """The valid frame counts of an engine model: ``step``·k + 1 up to ``max``."""
+        if self.engine is None:
+            return None
+        return {"step": self.engine.frame_step, "offset": 1, "max": self.engine.max_frames}

@@ -16,6 +16,7 @@ from typing import Any
 from reelay.catalog import DurationRule, Mode, ModelCard
 from reelay.errors import InvalidRequest, UnsupportedParameter
 from reelay.normalize.dimensions import choose_dimensions
+from reelay.normalize.frames import engine_entries
 from reelay.normalize.params import GenerationParams
 from reelay.normalize.report import ReportEntry, entry_for, ignored
 from reelay.normalize.request import NormalizedRequest, ReferenceMode
@@ -48,6 +49,7 @@ def normalize(params: GenerationParams, card: ModelCard) -> NormalizedRequest:
     report = [
         entry_for(card, "prompt", params.prompt, prompt),
         *seconds_entries,
+        *engine_entries(card, seconds),
         *dims.entries,
         *n_entries,
         *seed_entries,

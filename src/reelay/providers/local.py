@@ -108,11 +108,18 @@ class LocalProvider:
         render = self._renders.get(upstream_id)
         if render is not None:
             render.cancel_file.touch()
+            render.future.add_done_callback(_read_outcome)  # the render stops with RenderCancelled; nobody polls
 
     def discard(self, upstream_id: str) -> None:
         render = self._renders.pop(upstream_id, None)
         if render is not None:
             shutil.rmtree(render.folder, ignore_errors=True)
+
+
+def _read_outcome(done: asyncio.Future[dict[str, object]]) -> None:
+    """Read a cancelled render's outcome, so asyncio does not log it as an exception never retrieved."""
+    if not done.cancelled():
+        done.exception()
 
 
 def _read_progress(path: Path) -> float | None:

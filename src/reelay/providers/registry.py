@@ -81,8 +81,16 @@ SPECS: tuple[ProviderSpec, ...] = (
 SPECS_BY_NAME = {spec.name: spec for spec in SPECS}
 
 
+DIFFUSERS_HINT = (
+    'install reelay[diffusers] and declare the model under [diffusers.models."<id>"] in reelay.toml '
+    "(REELAY_CONFIG_FILE; docs/gpu.md)"
+)
+
+
 def setup_hint(name: str) -> str | None:
     """What to set to enable provider ``name``, for error messages."""
+    if name == "diffusers":
+        return DIFFUSERS_HINT
     spec = SPECS_BY_NAME.get(name)
     if spec is None or not _importable(spec):
         return None

@@ -23,6 +23,14 @@ Example (docs/routing.md has the full reference):
     failure_threshold = 5
     cooldown_seconds = 30
 
+    [diffusers]                          # Reelay's own GPU engine (docs/gpu.md); needs reelay[diffusers]
+    device = "cuda"
+    dtype = "bfloat16"
+
+    [diffusers.models."wan2.2-ti2v-5b"]  # a card with provider = "diffusers", and where its weights are
+    source = "/models/Wan2.2-TI2V-5B-Diffusers"   # a local folder, or a hub name
+    cpu_offload = true
+
 Without a file, every provider whose key variable is set is enabled under its own name and each
 model is routed to its card's provider only.
 """
@@ -31,8 +39,13 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+DIFFUSERS = "diffusers"
+Dtype = Literal["auto", "float32", "float16", "bfloat16"]
+ArgumentValue = float | int | str | bool
 
 
 class ProviderInstance(BaseModel):
@@ -65,16 +78,47 @@ class BreakerConfig(BaseModel):
     cooldown_seconds: float = Field(default=30.0, gt=0)
 
 
+class DiffusersModel(BaseModel):
+    """One model the diffusers engine serves; unset options fall back to ``[diffusers]``."""
+
+    model_config = ConfigDict(extra="forbid")
+    source: str | None = Field(default=None, description="local folder or hub name; default: the card's upstream_model")
+    dtype: Dtype | None = None
+    cpu_offload: bool | None = None
+    vae_tiling: bool | None = None
+    steps: int | None = Field(default=None, ge=1, le=10_000, description="denoising steps (default: the card's)")
+    guidance_scale: float | None = Field(default=None, ge=0)
+    arguments: dict[str, ArgumentValue] = Field(
+        default_factory=dict, description="extra pipeline call arguments, e.g. max_sequence_length"
+    )
+
+
+class DiffusersConfig(BaseModel):
+    """``[diffusers]``: Reelay's own engine for open models on this machine's GPU (docs/gpu.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+    device: str = Field(default="auto", description="cuda, cuda:1, cpu; auto: cuda when available")
+    dtype: Dtype = Field(default="auto", description="auto: bfloat16 on CUDA, float32 on the CPU")
+    cpu_offload: bool = Field(default=False, description="model CPU offload: less VRAM, slower steps")
+    vae_tiling: bool = Field(default=False, description="decode in tiles: less VRAM at 720p")
+    max_loaded: int = Field(default=1, ge=1, description="pipelines kept in memory; the least recent is dropped")
+    preload: bool = Field(default=False, description="load the first model when the engine starts, not on a job")
+    threads: int | None = Field(default=None, ge=1, description="torch CPU threads in the engine process")
+    offline: bool = Field(default=False, description="never download (also HF_HUB_OFFLINE=1)")
+    models: dict[str, DiffusersModel] = Field(default_factory=dict)
+
+
 class RoutingConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     providers: dict[str, ProviderInstance] = Field(default_factory=dict)
     aliases: dict[str, str] = Field(default_factory=dict)
     models: dict[str, ModelRoutes] = Field(default_factory=dict)
     circuit_breaker: BreakerConfig = Field(default_factory=BreakerConfig)
+    diffusers: DiffusersConfig = Field(default_factory=DiffusersConfig)
 
     @model_validator(mode="after")
     def _routes_name_known_providers(self) -> RoutingConfig:
-        declared = set(self.providers) | {"local"}
+        declared = set(self.providers) | {"local"} | ({DIFFUSERS} if self.diffusers.models else set())
         for model, entry in self.models.items():
             for group in entry.routes:
                 for target in group:

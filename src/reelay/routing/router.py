@@ -6,6 +6,8 @@
   of every configured instance of the card's provider type) are tried in order; inside a group,
   weights split traffic (a weighted shuffle). Providers whose circuit is open go to the back.
 - ``--demo`` serves a model whose provider is not configured from the local engine.
+- A provider that serves only some models (the diffusers engine serves the models declared for it)
+  is skipped for the others, so an undeclared model is "not configured", not a failed job.
 
 The worker walks the targets on submission failures; this module never speaks a wire format.
 """
@@ -58,8 +60,10 @@ class Router:
         demo: bool = False,
         breaker: CircuitBreaker | None = None,
         rng: random.Random | None = None,
+        serves: Mapping[str, frozenset[str]] | None = None,
     ) -> None:
-        """``provider_types`` maps each configured instance name to its adapter type."""
+        """``provider_types`` maps each configured instance name to its adapter type; ``serves``
+        limits an instance to the card ids it holds (instances not in it serve every model)."""
         self.catalog = catalog
         self.provider_types = dict(provider_types)
         self.config = config or RoutingConfig()
@@ -69,6 +73,7 @@ class Router:
             cooldown_seconds=self.config.circuit_breaker.cooldown_seconds,
         )
         self.rng = rng or random.Random()
+        self.serves = dict(serves or {})
 
     @property
     def configured(self) -> frozenset[str]:
@@ -97,6 +102,8 @@ class Router:
         if not rest or prefix not in self.provider_types:
             return None
         card = self.catalog.get(rest)
+        if not self._serves(prefix, card):
+            raise self._not_configured(card)
         model = LOCAL_MODEL if prefix == LOCAL else self._upstream_model(card, None)
         return Route(card, (Target(prefix, model),), forced=True)
 
@@ -110,7 +117,7 @@ class Router:
     def _ordered(self, groups: Sequence[Sequence[RouteTarget]], card: ModelCard) -> list[Target]:
         ordered: list[Target] = []
         for group in groups:
-            available = [t for t in group if t.provider in self.provider_types]
+            available = [t for t in group if t.provider in self.provider_types and self._serves(t.provider, card)]
             for target in self._weighted_shuffle(available):
                 model = LOCAL_MODEL if target.provider == LOCAL else self._upstream_model(card, target.model)
                 candidate = Target(target.provider, model)
@@ -127,6 +134,10 @@ class Router:
             remaining.remove(pick)
             result.append(pick)
         return result
+
+    def _serves(self, provider: str, card: ModelCard) -> bool:
+        held = self.serves.get(provider)
+        return held is None or card.id in held
 
     @staticmethod
     def _upstream_model(card: ModelCard, override: str | None) -> str:
