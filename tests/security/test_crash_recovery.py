@@ -34,8 +34,8 @@ def staged(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Slo
     slow = request.param == "wait"
     fake = SlowVideosFake(
         video=(tmp_path / "upstream.mp4").read_bytes(),
-        min_seconds=8.0 if slow else 1.0,
-        max_seconds=10.0 if slow else 3.0,
+        min_seconds=30.0 if slow else 1.0,
+        max_seconds=35.0 if slow else 3.0,
     )
     fake.start()
     yield fake, request.param
