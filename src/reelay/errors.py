@@ -18,6 +18,8 @@ Each class knows its HTTP status, its OpenAI ``type`` and its stable ``code``; t
     ├── Conflict (409 conflict)
     │   ├── VideoNotReady (409 video_not_ready)
     │   └── IdempotencyConflict (409 idempotency_conflict)   an Idempotency-Key reused with another body
+    ├── Gone (410 gone)
+    │   └── VideoExpired (410 video_expired)       its outputs passed the retention period and were deleted
     ├── PayloadTooLarge (413 payload_too_large)
     ├── UnsupportedMediaType (415 unsupported_media_type)
     ├── RateLimited (429 rate_limited)
@@ -115,6 +117,16 @@ class VideoNotReady(Conflict):
 
 class IdempotencyConflict(Conflict):
     code = "idempotency_conflict"
+
+
+class Gone(ReelayError):
+    status = 410
+    type = "invalid_request_error"
+    code = "gone"
+
+
+class VideoExpired(Gone):
+    code = "video_expired"
 
 
 class PayloadTooLarge(ReelayError):

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 
 import httpx
 
-from reelay.api.metrics import MetricsListener
+from reelay.api.metrics import MetricsListener, record_ledger_ending
 from reelay.api.present import Links
 from reelay.api.security_setup import Security, build_security
+from reelay.billing.listener import BillingListener
 from reelay.catalog import Catalog, load_catalog
 from reelay.config import Settings
 from reelay.jobs.dispatch import Dispatch
@@ -139,7 +140,9 @@ async def build_runtime(settings: Settings, *, extra_providers: ProviderFactory 
         name: ProviderLimits(item.max_in_flight, item.submits_per_second) for name, item in routing.providers.items()
     }
     gate = SubmitGate(resolve_limits(provider_types, overrides), store.in_flight_by_provider)
-    listeners: list[JobListener] = [security.listener, MetricsListener()]  # webhooks first: stored, then counted
+    billing = BillingListener(security.ledger, catalog, store, on_ended=record_ledger_ending)
+    # webhooks first: stored; then the hold settled; then counted
+    listeners: list[JobListener] = [security.listener, billing, MetricsListener()]
     worker_settings = WorkerSettings(
         concurrency=settings.workers,
         submit_concurrency=settings.submit_concurrency,
@@ -159,7 +162,7 @@ async def build_runtime(settings: Settings, *, extra_providers: ProviderFactory 
         scratch_dir=data_dir / "scratch",
         breaker=router.breaker,
         listeners=listeners,
-        sweep_hooks=[security.guard.idempotency.purge_expired],
+        sweep_hooks=[security.guard.idempotency.purge_expired, billing.reconcile],
         settings=worker_settings,
         gate=gate,
     )

@@ -120,3 +120,11 @@ def test_expired_and_failed() -> None:
 def test_done_without_url_is_malformed() -> None:
     error = parse_status({"status": "done", "video": {"respect_moderation": True}}, 5.0).error
     assert error is not None and error.code == "upstream_malformed"
+
+
+def test_the_reported_cost_is_read_from_usage_ticks() -> None:
+    done = {"status": "done", "video": {"url": "https://cdn.example/v.mp4"}, "usage": {"cost_in_usd_ticks": 500000000}}
+    assert parse_status(done, 5.0).reported_cost_usd == 0.05  # 1 USD = 1e10 ticks
+    for usage in (None, {}, {"cost_in_usd_ticks": "5"}, {"cost_in_usd_ticks": -1}, {"cost_in_usd_ticks": True}):
+        body = {**done, "usage": usage}
+        assert parse_status(body, 5.0).reported_cost_usd is None, usage

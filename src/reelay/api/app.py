@@ -27,6 +27,7 @@ from reelay.api.routes_files import router as files_router
 from reelay.api.routes_health import router as health_router
 from reelay.api.routes_models import router as models_router
 from reelay.api.routes_playground import mount_playground
+from reelay.api.routes_usage import router as usage_router
 from reelay.api.routes_videos import DOCUMENTED_BODIES
 from reelay.api.routes_videos import router as videos_router
 from reelay.api.routes_webhooks import router as webhooks_router
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None, *, extra_providers: ProviderFac
         app.include_router(videos_router, prefix=prefix, dependencies=authenticated)
         app.include_router(models_router, prefix=prefix, dependencies=authenticated)
         app.include_router(webhooks_router, prefix=prefix, dependencies=authenticated)
+        app.include_router(usage_router, prefix=prefix, dependencies=authenticated)
     app.include_router(files_router, prefix="/v1")
     app.include_router(admin_router, prefix="/v1")
     app.include_router(health_router)

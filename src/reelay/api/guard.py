@@ -6,8 +6,8 @@ keys configured it answers the single local owner, as Reelay did before keys exi
 
 ``Guard.create`` wraps every create (generate, edit, extend, remix): it validates ``webhook_url`` and
 ``Idempotency-Key``, replays an earlier create made under the same key, and hands the service one
-hook that runs INSIDE the job's insert transaction (idempotency row, key limits and budget, webhook
-target), so either all of them and the job commit, or none do.
+hook that runs INSIDE the job's insert transaction (idempotency row, key limits and budget, the
+ledger's hold, webhook target), so either all of them and the job commit, or none do.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from reelay.errors import AuthenticationFailed, Conflict, VideoNotFound
+from reelay.billing.ledger import Ledger
+from reelay.errors import AuthenticationFailed, Conflict, UnsupportedParameter, VideoNotFound
 from reelay.jobs.idempotency import (
     HEADER,
     DuplicateKey,
@@ -55,6 +56,7 @@ class Guard:
     secrets: WebhookSecrets
     listener: WebhookListener
     resolver: Resolver | None = None  # tests stub DNS here
+    ledger: Ledger | None = None  # the job's hold is taken in its insert transaction
 
     async def authenticate(self, authorization: str | None) -> Principal:
         if not await self.keys.any_configured():
@@ -101,6 +103,8 @@ class Guard:
                 await self.idempotency.record(connection, claim, job.id)
             if who.owner is not None:
                 await admit_job(connection, who.owner, job.cost_estimate, self.defaults)
+            if self.ledger is not None:
+                await self.ledger.hold(connection, job)
             if webhook_url is not None:
                 await subscribe(connection, job.id, who.owner, webhook_url)
 
@@ -134,6 +138,13 @@ class Guard:
 def remix_request(prompt: Any, fields: dict[str, Any]) -> CreateRequest:
     """A remix's fields in the shape ``Guard.create`` fingerprints (``webhook_url`` taken out)."""
     webhook_url = fields.pop("webhook_url", None)
+    if fields.get("deadline_seconds") is not None:  # a gateway field: never passed through upstream
+        raise UnsupportedParameter(
+            "deadline_seconds is not supported on remix; create the video with POST /v1/videos/edits "
+            '(video: {"id": …}) to set a deadline',
+            param="deadline_seconds",
+        )
+    fields.pop("deadline_seconds", None)
     return CreateRequest(prompt=prompt, extra=dict(fields), webhook_url=webhook_url)
 
 

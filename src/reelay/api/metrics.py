@@ -10,6 +10,8 @@ increments them; nothing here decides behaviour. Where the numbers come from:
   processes, which are not scraped through the API; see docs/operations.md).
 - Jobs by status and queue depth: read from the job table at scrape time, so they are right across
   restarts and across processes.
+- Spend and refunds: ``record_ledger_ending``, called by ``billing.BillingListener`` once per hold
+  it ends (the ledger's guarded update makes that exactly once per job).
 - Webhook deliveries: ``WEBHOOK_DELIVERIES.labels(outcome=…).inc()`` from the delivery loop.
 """
 
@@ -22,6 +24,8 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from reelay.api.deps import AppContext, context
+from reelay.billing.ledger import LedgerEntry
+from reelay.billing.models import EntryState
 from reelay.jobs.models import JobStatus, VideoJob
 
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -56,6 +60,15 @@ PROVIDER_LATENCY = Histogram(
 BYTES_STORED = Counter(
     "reelay_output_bytes_stored", "bytes of finished videos written to storage", ["provider"], registry=REGISTRY
 )
+SPEND = Counter(
+    "reelay_spend_usd", "USD charged for settled jobs, by provider and model", ["provider", "model"], registry=REGISTRY
+)
+REFUNDS = Counter(
+    "reelay_refunds_usd",
+    "USD of holds released in full (jobs that cost nothing)",
+    ["provider", "model"],
+    registry=REGISTRY,
+)
 WEBHOOK_DELIVERIES = Counter(
     "reelay_webhook_deliveries", "webhook delivery attempts, by outcome", ["outcome"], registry=REGISTRY
 )
@@ -76,6 +89,14 @@ class MetricsListener:
             start = min(submitted) if submitted else job.created_at
             PROVIDER_LATENCY.labels(job.provider).observe(max(0.0, ended - start))
             BYTES_STORED.labels(job.provider).inc(sum(output.bytes for output in job.outputs))
+
+
+def record_ledger_ending(entry: LedgerEntry) -> None:
+    """Spend (settled) or refund (released) of one job, counted once."""
+    if entry.state is EntryState.SETTLED:
+        SPEND.labels(entry.provider, entry.model).inc(entry.charged_usd)
+    elif entry.state is EntryState.RELEASED:
+        REFUNDS.labels(entry.provider, entry.model).inc(entry.held_usd)
 
 
 async def refresh_job_gauges(ctx: AppContext) -> None:

@@ -6,7 +6,8 @@ Parsed once here, at the edge. Accepted shapes (the gateway contract plus the of
 - multipart: files or URL strings under ``input_reference``, ``input_reference[]``, ``input_reference[N]``;
   ``input_video`` as a file or a URL string. A ``video/*`` file under ``input_reference`` is the input
   video (vLLM-Omni's form for video-to-video). The official ``openai`` SDK sends multipart even without files.
-- ``seconds`` or its alias ``duration``; every other unknown field is passed through to the provider.
+- ``seconds`` or its alias ``duration``; ``deadline_seconds`` (gateway-only, see docs/billing.md); every
+  other unknown field is passed through to the provider.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from fastapi import Request
 from starlette.datastructures import FormData, UploadFile
 from starlette.types import Message
 
+from reelay.billing import deadline
 from reelay.errors import InvalidRequest, ReelayError, UnsupportedMediaType
 from reelay.jobs.inputs import MediaSource
 from reelay.jobs.service import CreateRequest
@@ -30,7 +32,17 @@ _FLAT_REFERENCE_KEY = re.compile(r"^input_reference(\[\d*\])?\[(image_url|url)\]
 # Fields Reelay itself consumes (never forwarded upstream) even though they are not generation params.
 # ``video`` is what the SDK's edit/extend send; on create it is accepted as an alias of input_video.
 _GATEWAY_FIELDS = frozenset(
-    {"prompt", "seconds", "duration", "input_reference", "input_video", "video", "webhook_url", *_SIMPLE_FIELDS}
+    {
+        "prompt",
+        "seconds",
+        "duration",
+        "input_reference",
+        "input_video",
+        "video",
+        "webhook_url",
+        "deadline_seconds",
+        *_SIMPLE_FIELDS,
+    }
 )
 
 
@@ -135,6 +147,7 @@ def create_request_from_json(data: dict[str, Any]) -> CreateRequest:
         request.video = _json_video(video)
     request.extra = {k: v for k, v in data.items() if k not in _GATEWAY_FIELDS}
     request.webhook_url = data.get("webhook_url")
+    request.deadline_seconds = deadline.parse(data.get("deadline_seconds"))
     return request
 
 
@@ -166,6 +179,7 @@ def create_request_from_form(form: FormData) -> CreateRequest:
     request.video = video
     request.extra = {k: _maybe_json(v) for k, v in fields.items() if k not in _GATEWAY_FIELDS}
     request.webhook_url = fields.get("webhook_url")
+    request.deadline_seconds = deadline.parse(fields.get("deadline_seconds"))
     return request
 
 

@@ -23,6 +23,7 @@ from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from reelay.api import errors
+from reelay.api.costs import video_cost
 from reelay.api.deps import app_context, principal
 from reelay.api.present import video_response
 from reelay.errors import ReelayError
@@ -48,7 +49,7 @@ async def retrieve(request: Request) -> Response:
     ctx = app_context(request)
     who = await principal(request)
     job = await ctx.service.get(who, request.path_params["video_id"])
-    return video_response(job, ctx.links, str(request.base_url))
+    return video_response(job, ctx.links, str(request.base_url), cost=await video_cost(ctx, job))
 
 
 async def _answer(request: Request) -> Response:

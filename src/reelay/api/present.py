@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from reelay.api.schemas import (
     ReportItem,
+    VideoCost,
     VideoError,
     VideoMetadata,
     VideoObject,
@@ -37,9 +38,19 @@ class Links:
         return base + self.signer.path(key, expires)
 
 
-def video_object(job: VideoJob, links: Links, base_url: str) -> VideoObject:
+def past_retention(job: VideoJob, now: float | None = None) -> bool:
+    """A completed video whose outputs passed ``expires_at`` (the sweeper deletes them)."""
+    now = time.time() if now is None else now
+    return job.status is JobStatus.COMPLETED and job.expires_at is not None and job.expires_at <= now
+
+
+def video_object(job: VideoJob, links: Links, base_url: str, cost: VideoCost | None = None) -> VideoObject:
     output = None
-    if job.status is JobStatus.COMPLETED and job.outputs:
+    status = job.status.value
+    expired_output = past_retention(job)
+    if expired_output:
+        status = "expired"
+    elif job.status is JobStatus.COMPLETED and job.outputs:
         expires = int(job.expires_at or time.time() + 3600)
 
         def link(key: str | None) -> str | None:
@@ -69,7 +80,13 @@ def video_object(job: VideoJob, links: Links, base_url: str) -> VideoObject:
             results=results,
         )
     error = None
-    if job.status in (JobStatus.FAILED, JobStatus.CANCELLED):
+    if expired_output:
+        error = VideoError(
+            code="video_expired",
+            message="this video's outputs were deleted after the server's retention period (expires_at); "
+            "create it again to get a new one",
+        )
+    elif job.status in (JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.EXPIRED):
         error = VideoError(
             code=job.error_code or job.status.value,
             message=job.error_message or f"the video was {job.status.value}",
@@ -77,7 +94,7 @@ def video_object(job: VideoJob, links: Links, base_url: str) -> VideoObject:
     return VideoObject(
         id=job.id,
         model=job.model,
-        status=job.status.value,
+        status=status,
         progress=job.progress,
         created_at=int(job.created_at),
         completed_at=int(job.completed_at) if job.completed_at else None,
@@ -97,17 +114,20 @@ def video_object(job: VideoJob, links: Links, base_url: str) -> VideoObject:
             attempts=job.attempts,
             stage=None if job.status.finished else job.stage.value,
             queued_reason=job.status_detail,
+            cost=cost,
         ),
     )
 
 
-def video_response(job: VideoJob, links: Links, base_url: str, status: int = 200) -> Response:
+def video_response(
+    job: VideoJob, links: Links, base_url: str, status: int = 200, cost: VideoCost | None = None
+) -> Response:
     """The video object with the gateway's headers: who served it, and when to poll again."""
     headers = {"X-Reelay-Provider": job.provider}
     if not job.status.finished:
         headers["openai-poll-after-ms"] = "1000"
     # pydantic's own JSON encoder: a third of the cost of a dict through json.dumps
-    body = video_object(job, links, base_url).model_dump_json().encode()
+    body = video_object(job, links, base_url, cost).model_dump_json().encode()
     return Response(body, status_code=status, headers=headers, media_type="application/json")
 
 

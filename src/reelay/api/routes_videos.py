@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.datastructures import FormData
 
+from reelay.api.costs import video_cost, video_costs
 from reelay.api.deps import AppContext, context, principal
 from reelay.api.guard import guarded_create, remix_request
 from reelay.api.parsing import (
@@ -15,7 +16,7 @@ from reelay.api.parsing import (
     create_request_from_json,
     parse_body,
 )
-from reelay.api.present import dump, video_object, video_response
+from reelay.api.present import dump, past_retention, video_object, video_response
 from reelay.api.schemas import (
     CreateVideoBody,
     RemixBody,
@@ -26,7 +27,7 @@ from reelay.api.schemas import (
     VideoList,
     VideoObject,
 )
-from reelay.errors import InvalidRequest
+from reelay.errors import InvalidRequest, VideoExpired
 from reelay.jobs.models import VideoJob
 from reelay.jobs.service import CreateRequest, Estimate, Principal, format_seconds
 
@@ -48,14 +49,17 @@ _BODY_DOC: dict[str, Any] = {
 _MEDIA_TYPES = {"video": "video/mp4", "thumbnail": "image/jpeg", "spritesheet": "image/jpeg"}
 
 
-def _video_response(job: VideoJob, ctx: AppContext, request: Request, status: int = 200) -> Response:
-    return video_response(job, ctx.links, str(request.base_url), status)
+async def _video_response(job: VideoJob, ctx: AppContext, request: Request, status: int = 200) -> Response:
+    return video_response(job, ctx.links, str(request.base_url), status, await video_cost(ctx, job))
 
 
-def _created(result: VideoJob | Estimate, ctx: AppContext, request: Request, replayed: bool = False) -> Response:
+async def _created(
+    result: VideoJob | Estimate, ctx: AppContext, request: Request, replayed: bool = False
+) -> Response:
     if isinstance(result, Estimate):
         return _estimate_response(result)
-    return _video_response(result, ctx, request, status=200 if replayed else 202)  # 200: an Idempotency-Key replay
+    # 200: an Idempotency-Key replay
+    return await _video_response(result, ctx, request, status=200 if replayed else 202)
 
 
 async def _parse_create(request: Request, ctx: AppContext) -> tuple[CreateRequest, FormData | None]:
@@ -106,7 +110,7 @@ async def create_video(
     finally:
         if form is not None:
             await form.close()
-    return _created(result, ctx, request, replayed)
+    return await _created(result, ctx, request, replayed)
 
 
 @router.get("/videos", response_model=VideoList, summary="List videos (cursor pagination)")
@@ -120,8 +124,9 @@ async def list_videos(
 ) -> JSONResponse:
     jobs, has_more = await ctx.service.page(who, after=after, limit=limit, order=order)
     base = str(request.base_url)
+    costs = await video_costs(ctx, jobs)
     page = VideoList(
-        data=[video_object(job, ctx.links, base) for job in jobs],
+        data=[video_object(job, ctx.links, base, costs[job.id]) for job in jobs],
         first_id=jobs[0].id if jobs else None,
         last_id=jobs[-1].id if jobs else None,
         has_more=has_more,
@@ -132,7 +137,7 @@ async def list_videos(
 @router.get("/videos/{video_id}", response_model=VideoObject, summary="Retrieve a video (poll this)")
 async def retrieve_video(video_id: VideoId, request: Request, ctx: Ctx, who: Who) -> Response:
     """Documents the operation; well-formed ids are answered ahead of it by ``api.polling_route``."""
-    return _video_response(await ctx.service.get(who, video_id), ctx, request)
+    return await _video_response(await ctx.service.get(who, video_id), ctx, request)
 
 
 @router.delete("/videos/{video_id}", response_model=VideoDeleted, summary="Delete a video (cancels it if running)")
@@ -153,6 +158,13 @@ async def video_content(
     variant: Annotated[Literal["video", "thumbnail", "spritesheet"], Query()] = "video",
     index: Annotated[int, Query(ge=0, le=3)] = 0,
 ) -> FileResponse:
+    job = await ctx.service.get(who, video_id)
+    if past_retention(job):
+        raise VideoExpired(
+            f"video {video_id} expired at {int(job.expires_at or 0)} (unix time) and its outputs were deleted "
+            "after the server's retention period; create it again",
+            param="video_id",
+        )
     path = await ctx.service.content_path(who, video_id, variant, index)
     suffix = "mp4" if variant == "video" else "jpg"
     return FileResponse(path, media_type=_MEDIA_TYPES[variant], filename=f"{video_id}-{variant}.{suffix}")
@@ -184,7 +196,7 @@ async def remix_video(video_id: VideoId, request: Request, ctx: Ctx, who: Who) -
         lambda hook: ctx.service.remix(who, video_id, remix.prompt, remix.extra, on_insert=hook),
     )
     assert isinstance(job, VideoJob)
-    return _video_response(job, ctx, request, status=200 if replayed else 202)
+    return await _video_response(job, ctx, request, status=200 if replayed else 202)
 
 
 _VIDEO_BODY_DOC: dict[str, Any] = {
@@ -214,7 +226,7 @@ async def edit_video(
     finally:
         if form is not None:
             await form.close()
-    return _created(result, ctx, request, replayed)
+    return await _created(result, ctx, request, replayed)
 
 
 @router.post(
@@ -233,7 +245,7 @@ async def extend_video(
     finally:
         if form is not None:
             await form.close()
-    return _created(result, ctx, request, replayed)
+    return await _created(result, ctx, request, replayed)
 
 
 # Referenced from openapi_extra; registering them here makes them appear under components/schemas.

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from reelay.api.costs import video_cost
 from reelay.api.deps import AppContext, context, principal
 from reelay.api.present import dump, video_object
 from reelay.api.schemas import VideoObject
@@ -46,5 +47,5 @@ async def webhook_secret(ctx: Ctx, who: Who) -> JSONResponse:
 )
 async def cancel_video(video_id: VideoId, request: Request, ctx: Ctx, who: Who) -> JSONResponse:
     job = await ctx.service.cancel(who, video_id)
-    body = dump(video_object(job, ctx.links, str(request.base_url)))
+    body = dump(video_object(job, ctx.links, str(request.base_url), await video_cost(ctx, job)))
     return JSONResponse(body, status_code=200 if job.status.finished else 202)

@@ -48,6 +48,20 @@ class ReportItem(BaseModel):
     note: str = ""
 
 
+class VideoCost(BaseModel):
+    """What the video costs the key (docs/billing.md): the hold at submit, then what was settled."""
+
+    estimate: float = Field(description="USD held at submit: price per second x seconds x n")
+    settled: float | None = Field(description="USD charged once the video ended (0 = refunded); null while held")
+    currency: Literal["USD"] = "USD"
+    state: Literal["held", "settled", "released"]
+    basis: str | None = Field(default=None, description="reported (the provider's figure) | computed | mixed | hold")
+    reason: str | None = Field(default=None, description="why it was charged or released")
+    if_cancelled: float | None = Field(
+        default=None, description="USD a cancel now would cost (0: free, before the provider started); unfinished only"
+    )
+
+
 class VideoMetadata(BaseModel):
     provider: str
     executed_model: str
@@ -60,13 +74,17 @@ class VideoMetadata(BaseModel):
         default=None, description="unfinished jobs: submit, wait (upstream is generating), render or collect"
     )
     queued_reason: str | None = Field(default=None, description="why a queued job is not submitted yet")
+    cost: VideoCost | None = None
 
 
 class VideoObject(BaseModel):
     id: str
     object: Literal["video"] = "video"
     model: str
-    status: Literal["queued", "in_progress", "completed", "failed", "cancelled"]
+    status: Literal["queued", "in_progress", "completed", "failed", "cancelled", "expired"] = Field(
+        description="expired: its deadline_seconds passed before a provider started it, or its outputs passed "
+        "retention (error.code says which)"
+    )
     progress: int
     created_at: int
     completed_at: int | None

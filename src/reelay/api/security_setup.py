@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from reelay.api.guard import Guard
 from reelay.api.metrics import WEBHOOK_DELIVERIES
 from reelay.api.present import Links
+from reelay.billing.ledger import Ledger
 from reelay.config import Settings
 from reelay.jobs.idempotency import IdempotencyStore
 from reelay.jobs.models import JobStatus, VideoJob
@@ -27,6 +28,7 @@ class Security:
     guard: Guard
     listener: WebhookListener
     deliveries: DeliveryLoop
+    ledger: Ledger
 
 
 def build_security(settings: Settings, engine: AsyncEngine, links: Links) -> Security:
@@ -52,6 +54,7 @@ def build_security(settings: Settings, engine: AsyncEngine, links: Links) -> Sec
     defaults = DefaultLimits(
         rpm=settings.default_rpm, max_concurrent=settings.default_max_concurrent, budget_usd=settings.default_budget_usd
     )
+    ledger = Ledger(engine)
     guard = Guard(
         keys=KeyStore(engine),
         limiter=RateLimiter(engine, defaults),
@@ -60,5 +63,6 @@ def build_security(settings: Settings, engine: AsyncEngine, links: Links) -> Sec
         webhook_policy=policy,
         secrets=secrets,
         listener=listener,
+        ledger=ledger,
     )
-    return Security(guard=guard, listener=listener, deliveries=deliveries)
+    return Security(guard=guard, listener=listener, deliveries=deliveries, ledger=ledger)

@@ -160,6 +160,22 @@ class ParamRule(_Frozen):
     note: str = ""
 
 
+class BillingRules(_Frozen):
+    """What the provider bills when a generation does not simply succeed (docs/billing.md).
+
+    A success is billed at the provider's reported cost, else at the card's price x seconds delivered.
+    A job that never reached the provider, an upstream server error and Reelay's own failure are never
+    charged; these flags cover the rest, and ``source`` says where the provider documents it.
+    """
+
+    failed: bool = False  # a generation the provider accepted and then failed (not a server error)
+    moderated: bool = False  # refused under the provider's content policy after it was submitted
+    cancelled_running: bool = True  # cancelled after the provider started it
+    reports_cost: bool = False  # the provider returns what it billed on the finished job
+    source: str = ""
+    note: str = ""
+
+
 class ModelCard(_Frozen):
     """One model's capabilities and parameter mapping. Immutable once loaded."""
 
@@ -205,6 +221,7 @@ class ModelCard(_Frozen):
     price_per_second_by_tier: dict[str, float] = Field(default_factory=dict)
     params: dict[str, ParamRule] = Field(default_factory=dict)
     engine: DiffusionSpec | None = None
+    billing: BillingRules = Field(default_factory=BillingRules)
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -314,6 +331,7 @@ class ModelCard(_Frozen):
                 "currency": "USD",
                 "per_second": self.price_per_second,
                 "per_second_by_resolution": dict(self.price_per_second_by_tier),
+                "billing": self.billing.model_dump(),
             },
             "params": {name: rule.model_dump() for name, rule in self.params.items()},
             "frames": self._frame_grid(),

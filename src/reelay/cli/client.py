@@ -113,6 +113,12 @@ class ReelayClient:
         body: dict[str, Any] = self.request("DELETE", f"/videos/{video_id}").json()
         return body
 
+    def usage(self, key: str | None = None, start: str | None = None, end: str | None = None) -> dict[str, Any]:
+        """``GET /v1/usage``: spend, holds and refunds (an admin key sees every key's)."""
+        params = {name: value for name, value in (("key", key), ("start", start), ("end", end)) if value}
+        body: dict[str, Any] = self.request("GET", "/usage", params=params).json()
+        return body
+
     def models(self) -> list[dict[str, Any]]:
         data: list[dict[str, Any]] = self.request("GET", "/models").json()["data"]
         return data

@@ -13,6 +13,7 @@ from reelay import __version__
 from reelay.cli.generate import generate as generate_command
 from reelay.cli.keys import app as keys_app
 from reelay.cli.keys import enforce_loopback_rule
+from reelay.cli.usage import usage as usage_command
 from reelay.cli.videos import app as videos_app
 from reelay.cli.videos import print_remote_models
 from reelay.cli.worker import worker as worker_command
@@ -137,6 +138,8 @@ app.add_typer(keys_app, name="keys")
 # Separate modules: the remote commands (docs/clients.md): reelay generate, reelay videos list|get|delete|download.
 app.command(name="generate")(generate_command)
 app.add_typer(videos_app, name="videos")
+# Separate module: reelay usage, a running server's ledger (docs/billing.md).
+app.command(name="usage")(usage_command)
 
 if __name__ == "__main__":
     app()

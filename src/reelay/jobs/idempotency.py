@@ -73,6 +73,7 @@ def fingerprint(operation: str, request: CreateRequest, webhook_url: Any = None)
         "n": request.n,
         "seed": request.seed,
         "reference_mode": request.reference_mode,
+        "deadline_seconds": request.deadline_seconds,
         "references": [_source(s) for s in request.references],
         "video": _source(request.video) if request.video is not None else None,
         "extra": request.extra,

@@ -238,6 +238,7 @@ class Relay:
     ) -> float | UpstreamError:
         if result.state == "succeeded":
             run.phase, run.progress, run.output_urls = "succeeded", 1.0, list(result.output_urls)
+            run.reported_cost_usd = result.reported_cost_usd  # settled by billing.BillingListener
             return _FINISHED
         if result.state == "failed":
             return result.error or UpstreamError("the generation failed upstream", retryable=False)

@@ -61,6 +61,7 @@ class CreateRequest:
     video: MediaSource | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     webhook_url: Any = None  # a gateway field: checked and stored by the API layer, never sent upstream
+    deadline_seconds: float | None = None  # a gateway field: expire the job if no provider started it by then
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,7 @@ class VideoService:
             video_id = new_video_id()
             inputs = await self._store_inputs(video_id, references, video)
             spec = _job_spec(plan, inputs, route, operation)
+            spec.deadline_seconds = request.deadline_seconds  # read by billing.deadline
             job = await self.store.create(
                 NewJob(
                     id=video_id,

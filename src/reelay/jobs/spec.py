@@ -86,6 +86,7 @@ class JobSpec(_Stored):
     reference_mode: str | None = None
     input_seconds: float | None = None  # extensions: the length of the video being extended
     omit: list[str] = Field(default_factory=list)  # upstream fields the card says not to send (ProviderJob.omit)
+    deadline_seconds: float | None = None  # expire the job if no provider started it by then (billing.deadline)
 
     @property
     def run_count(self) -> int:
@@ -106,6 +107,7 @@ class RunRecord(_Stored):
     progress: float | None = None
     output_urls: list[str] = Field(default_factory=list)  # where a finished run's media can be fetched
     poll_errors: int = 0  # transient poll failures in a row (backoff)
+    reported_cost_usd: float | None = None  # what the provider said this generation cost (xAI's usage)
     outputs: list[VideoOutput] = Field(default_factory=list)
 
     def reset(self) -> None:

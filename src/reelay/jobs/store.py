@@ -534,11 +534,13 @@ class JobStore:
             status_detail=None,
         )
 
-    async def fail(self, video_id: str, worker: str | None, code: str, message: str) -> bool:
+    async def fail(
+        self, video_id: str, worker: str | None, code: str, message: str, *, status: JobStatus = JobStatus.FAILED
+    ) -> bool:
         return await self._update(
             video_id,
             worker,
-            status=JobStatus.FAILED.value,
+            status=status.value,
             error_code=code,
             error_message=message,
             completed_at=time.time(),

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from reelay.billing import deadline
 from reelay.errors import ReelayError, UpstreamError, UpstreamTimeout
 from reelay.jobs.collect import Collector
 from reelay.jobs.events import JobEvents, JobListener
@@ -292,6 +293,11 @@ class Worker:
     # -- intake: submit every run, then wait without holding anything -----------------------------
 
     async def _intake(self, job: VideoJob) -> None:
+        if deadline.expired(job, time.time()):  # not started upstream in time: ends expired, not charged
+            message = deadline.message(job)
+            if await self.store.fail(job.id, self.worker_id, "deadline_expired", message, status=JobStatus.EXPIRED):
+                await self.ended(job.id)
+            return
         targets = targets_of(job)
         first = self.submitter.first_available(targets)
         provider = self.providers.get(first.provider) if first is not None else None
@@ -410,6 +416,7 @@ class Worker:
                 async with lock:
                     await self.store.record_runs(job.id, self.worker_id, runs)
                 raise result.error or UpstreamError("the generation failed", retryable=False)
+            run.reported_cost_usd = result.reported_cost_usd  # settled by billing.BillingListener
             run.outputs = [await self.collector.collect(job.id, provider, run.upstream_id, result, run.index)]
             run.phase = "succeeded"
             async with lock:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+from reelay.billing import models as _billing_models  # noqa: F401  (registers its table on Base)
 from reelay.database import Base
 from reelay.jobs import models as _job_models  # noqa: F401  (registers the videos table on Base)
 from reelay.security import models as _security_models  # noqa: F401  (registers its tables on Base)

@@ -60,6 +60,7 @@ class PollResult:
     error: UpstreamError | None = None
     output_urls: tuple[str, ...] = ()  # where the finished media can be fetched (remote providers)
     poll_after: float = 1.0  # seconds the provider asks us to wait before polling again
+    reported_cost_usd: float | None = None  # the provider's own figure for what it billed (xAI's usage)
 
     @property
     def finished(self) -> bool:

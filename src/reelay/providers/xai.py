@@ -45,6 +45,7 @@ EXTEND_SECONDS: Final = (2, 10)  # the length of the ADDED part
 # xAI documents no size limit for inline (data URI) videos; a reseller (Comfy) states 50 MB. Checked
 # here so a too-large input fails fast with a clear message instead of an opaque upstream 400/413.
 MAX_INLINE_VIDEO_BYTES: Final = 50 * 1024 * 1024
+USD_TICKS: Final = 10_000_000_000  # usage.cost_in_usd_ticks per US dollar
 
 
 # -- request mapping (pure apart from reading the job's input files) -------------------------------
@@ -143,7 +144,7 @@ def parse_status(data: dict[str, Any], poll_after: float) -> PollResult:
         if not url:
             error = UpstreamError("xai finished the video but sent no URL", retryable=True, code="upstream_malformed")
             return PollResult("failed", error=error)
-        return PollResult("succeeded", progress=1.0, output_urls=(url,))
+        return PollResult("succeeded", progress=1.0, output_urls=(url,), reported_cost_usd=reported_cost(data))
     if status == "expired":
         error = UpstreamError(
             "xai let the request expire before it finished; submit it again", retryable=False, code="upstream_expired"
@@ -153,6 +154,14 @@ def parse_status(data: dict[str, Any], poll_after: float) -> PollResult:
         details = _object(data.get("error"))
         return PollResult("failed", error=job_failure(NAME, details.get("code"), details.get("message")))
     return PollResult("running", progress=_fraction(data.get("progress")), poll_after=poll_after)
+
+
+def reported_cost(data: dict[str, Any]) -> float | None:
+    """USD from ``usage.cost_in_usd_ticks`` (1 USD = 10^10 ticks: docs.x.ai/developers/cost-tracking)."""
+    ticks = _object(data.get("usage")).get("cost_in_usd_ticks")
+    if isinstance(ticks, bool) or not isinstance(ticks, int) or ticks < 0:
+        return None
+    return ticks / USD_TICKS
 
 
 def _object(value: object) -> dict[str, Any]:

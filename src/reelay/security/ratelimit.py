@@ -7,8 +7,10 @@
   (``admit_job``), after locking the key's row, so concurrent creates of one key are serialized on
   PostgreSQL (``SELECT … FOR UPDATE``) as they are on SQLite (one writer): no overshoot.
 
-The budget counts ``cost_estimate`` of every accepted job (charged when the job row is written), so a
-key can never start more spending than it was given; ``reelay keys`` shows what was spent.
+The budget counts holds plus settled spend: ``admit_job`` adds a job's ``cost_estimate`` (its hold) to
+``spent_usd`` when the row is written, so a key can never start more spending than it was given; when
+the job ends ``billing.ledger`` moves ``spent_usd`` to the real cost (or back, on a refund) in the same
+transaction that ends the hold. ``reelay keys`` shows it; ``reelay usage`` breaks it down.
 """
 
 from __future__ import annotations
@@ -86,7 +88,7 @@ class RateLimiter:
 
 
 async def admit_job(connection: AsyncConnection, owner: str, cost_estimate: float, defaults: DefaultLimits) -> None:
-    """Inside the job's insert transaction: enforce the key's concurrency limit and charge its budget.
+    """Inside the job's insert transaction: enforce the key's concurrency limit and hold its budget.
 
     Runs after the new job row is flushed, so the count includes it. Raising rolls the job back.
     """

@@ -39,6 +39,7 @@ EVENTS = {
     JobStatus.COMPLETED: "video.completed",
     JobStatus.FAILED: "video.failed",
     JobStatus.CANCELLED: "video.cancelled",
+    JobStatus.EXPIRED: "video.expired",
 }
 _URL_HINT = "webhook URLs must be public https URLs with a host name (REELAY_WEBHOOK_ALLOW_HOSTS for development)"
 

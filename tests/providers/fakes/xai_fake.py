@@ -56,6 +56,7 @@ class XAIFake:
     pending_polls: int = 1
     failure: dict[str, str] = field(default_factory=lambda: {"code": "internal_error", "message": "renderer crashed"})
     output_expired: bool = False
+    cost_ticks: int = 500_000_000  # usage.cost_in_usd_ticks of a done video (1 USD = 1e10 ticks): $0.05
     faults: FaultPlan = field(default_factory=FaultPlan)
     seen: list[Seen] = field(default_factory=list)
     jobs: dict[str, FakeJob] = field(default_factory=dict)
@@ -63,6 +64,7 @@ class XAIFake:
 
     def reset(self) -> None:
         self.outcome, self.pending_polls, self.output_expired = "done", 1, False
+        self.cost_ticks = 500_000_000
         self.failure = {"code": "internal_error", "message": "renderer crashed"}
         self.faults.clear()
         with self._lock:
@@ -141,7 +143,7 @@ class XAIFake:
                 "video": video,
                 "model": "grok-imagine-video",
                 "progress": 100,
-                "usage": {"cost_in_usd_ticks": 500000000},
+                "usage": {"cost_in_usd_ticks": self.cost_ticks},
             }
         if job.outcome == "moderated":
             return {"status": "done", "video": {**video, "url": "", "respect_moderation": False}, "progress": 100}
