@@ -1,7 +1,8 @@
 """The relay end to end: a default ``reelay serve`` (no tuning flags) in front of an OpenAI-compatible
 upstream whose jobs take 20 s each. With 200 jobs submitted at once, the upstream must see them
-running side by side (ten times the old ceiling at least) (a job waiting on its provider holds no worker slot: with the old pipeline the
-2 default slots capped it at 2), each submitted exactly once, and every job must complete.
+running side by side, at least ten times the old ceiling (a job waiting on its provider holds no
+worker slot; with the old pipeline the 2 default slots capped it at 2), each submitted exactly
+once, and every job must complete.
 
 How fast (the issue's bar: 200 five-second jobs completed within 20 s of submission) is measured by
 ``bench/relay.py``, not asserted here: tests never fail for slowness.
@@ -24,7 +25,11 @@ LATENCY = 20.0
 
 def _create(url: str, index: int) -> str:
     body = {"model": "wan2.2-t2v", "prompt": f"relay job {index}", "seconds": "1"}
-    response = httpx.post(f"{url}/v1/videos", json=body, timeout=60)
+    for _ in range(5):  # a 503 (SQLite busy on a starved machine) is retried, as the SDKs do
+        response = httpx.post(f"{url}/v1/videos", json=body, timeout=60)
+        if response.status_code != 503:
+            break
+        time.sleep(1)
     assert response.status_code in (200, 202), response.text
     return str(response.json()["id"])
 
