@@ -1,10 +1,13 @@
-"""What a request becomes when the local engine renders it: the size it really renders, and free.
+"""What a request becomes when the local engine renders it: the size it really renders.
 
 In ``--demo`` mode every catalog model is rendered by the local engine, but the request is normalized
-against that model's card (veo-3 at 1080x1920, $0.40/s). Without this step the report, the job's
-size and the cost would describe the card while the file is the engine's (720x1280, free): three
-answers for one job. Applied once, at create time, so the dry run, the stored job, the gallery and
-the result all agree.
+against that model's card (veo-3 at 1080x1920, $0.40/s). Without this step the report and the job's
+size would describe the card while the file is the engine's (720x1280): two answers for one job.
+Applied once, at create time, so the dry run, the stored job, the gallery and the result agree.
+
+The cost estimate stays the card's (what the real model would cost), because demo mode is also how
+budgets and limits are tried without a provider; a report row says the render itself was free, and
+the playground shows it as "free (… would cost $x)".
 """
 
 from __future__ import annotations
@@ -31,10 +34,13 @@ def as_local_preview(normalized: NormalizedRequest) -> NormalizedRequest:
         report = tuple(_resized(entry, size, note) if entry.param == "size" else entry for entry in report)
         if not any(entry.param == "size" for entry in report):
             report += (ReportEntry("size", "converted", normalized.size, size, note),)
-    free = ReportEntry("cost", "converted", normalized.cost_estimate, 0.0, "rendered by the local engine: free")
     if normalized.cost_estimate:
-        report += (free,)
-    return replace(normalized, width=width, height=height, cost_estimate=0.0, report=report)
+        note = (
+            f"demo: rendered free by the local engine (a procedural preview); the estimate is what "
+            f"{normalized.model} itself would cost"
+        )
+        report += (ReportEntry("cost", "emulated", normalized.cost_estimate, normalized.cost_estimate, note),)
+    return replace(normalized, width=width, height=height, report=report)
 
 
 def _resized(entry: ReportEntry, size: str, note: str) -> ReportEntry:

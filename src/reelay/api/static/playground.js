@@ -179,7 +179,8 @@ async function preview() {
     const changed = body.normalization.filter((item) => !["passthrough", "renamed"].includes(item.behaviour)
       && item.requested !== null && item.requested !== undefined && item.param !== "prompt");
     const free = body.provider === "local";
-    const cost = free ? "free (local engine)" : `about ${money(body.cost_estimate)}`;
+    const real = body.cost_estimate ? `; ${body.model} itself would cost about ${money(body.cost_estimate)}` : "";
+    const cost = free ? `free on the local engine${real}` : `about ${money(body.cost_estimate)}`;
     let text = `${body.n} × ${body.seconds} s at ${body.size} on ${body.provider}; ${cost}.`;
     if (changed.length) text += ` Adjusted: ${changed.map((i) => `${i.param}: ${i.note}`).join(" ")}`;
     $("preview-text").textContent = text;
@@ -295,7 +296,8 @@ function showCost(video, metadata) {
   if (metadata.cost_estimate === undefined) return;
   const where = `provider ${metadata.provider} · model ${metadata.executed_model}`;
   if (metadata.provider === "local") {
-    $("cost").textContent = `Cost: free, rendered on the local engine (${where})`;
+    const real = metadata.cost_estimate ? `; ${video.model} itself would cost about ${money(metadata.cost_estimate)}` : "";
+    $("cost").textContent = `Cost: free, rendered on the local engine (${where})${real}`;
   } else {
     const label = finished(video) ? "Estimated cost" : "Cost estimate";
     $("cost").textContent = `${label}: ${money(metadata.cost_estimate)} · ${where}`;
