@@ -23,6 +23,7 @@ from reelay.api.metrics import router as metrics_router
 from reelay.api.polling_route import PollingShortcut
 from reelay.api.request_context import RequestContextMiddleware
 from reelay.api.routes_admin import router as admin_router
+from reelay.api.routes_characters import router as characters_router
 from reelay.api.routes_events import router as events_router
 from reelay.api.routes_files import router as files_router
 from reelay.api.routes_health import router as health_router
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, *, extra_providers: ProviderFac
         # Authenticated (API keys): every route but health, docs and signed /v1/files links.
         app.include_router(videos_router, prefix=prefix, dependencies=authenticated)
         app.include_router(events_router, prefix=prefix, dependencies=authenticated)
+        app.include_router(characters_router, prefix=prefix, dependencies=authenticated)
         app.include_router(models_router, prefix=prefix, dependencies=authenticated)
         app.include_router(webhooks_router, prefix=prefix, dependencies=authenticated)
     app.include_router(files_router, prefix="/v1")
