@@ -182,7 +182,7 @@ async function preview() {
     const real = body.cost_estimate ? `; ${body.model} itself would cost about ${money(body.cost_estimate)}` : "";
     const cost = free ? `free on the local engine${real}` : `about ${money(body.cost_estimate)}`;
     let text = `${body.n} × ${body.seconds} s at ${body.size} on ${body.provider}; ${cost}.`;
-    if (changed.length) text += ` Adjusted: ${changed.map((i) => `${i.param}: ${i.note}`).join(" ")}`;
+    if (changed.length) text += ` Adjusted: ${changed.map((i) => `${i.param}: ${i.note.replace(/[.\s]+$/, "")}`).join("; ")}.`;
     $("preview-text").textContent = text;
     $("preview-text").className = changed.length ? "hint changed" : "hint";
   } catch (error) {
