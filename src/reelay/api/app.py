@@ -69,6 +69,8 @@ def create_app(settings: Settings | None = None, *, extra_providers: ProviderFac
         version=__version__,
         description="Self-hostable, OpenAI-compatible video-generation gateway.",
         lifespan=lifespan,
+        docs_url=None,  # served by mount_playground with Swagger UI's files from the package: works offline
+        redoc_url=None,
     )
     errors.install(app)
     app.add_middleware(PollingShortcut, prefixes=_API_PREFIXES)  # added first = innermost: the polled GET
