@@ -14,7 +14,8 @@ Each class knows its HTTP status, its OpenAI ``type`` and its stable ``code``; t
     ├── PermissionDenied (403 permission_denied)
     ├── NotFound (404 not_found)
     │   ├── ModelNotFound (404 model_not_found)
-    │   └── VideoNotFound (404 video_not_found)
+    │   ├── VideoNotFound (404 video_not_found)
+    │   └── CharacterNotFound (404 character_not_found)
     ├── Conflict (409 conflict)
     │   ├── VideoNotReady (409 video_not_ready)
     │   └── IdempotencyConflict (409 idempotency_conflict)   an Idempotency-Key reused with another body
@@ -103,6 +104,10 @@ class ModelNotFound(NotFound):
 
 class VideoNotFound(NotFound):
     code = "video_not_found"
+
+
+class CharacterNotFound(NotFound):
+    code = "character_not_found"
 
 
 class Conflict(ReelayError):

@@ -21,6 +21,7 @@ from reelay.api.security_setup import Security, build_security
 from reelay.billing.listener import BillingListener
 from reelay.catalog import Catalog, load_catalog
 from reelay.config import Settings
+from reelay.events import LocalEventHub, build_event_hub
 from reelay.jobs.dispatch import Dispatch
 from reelay.jobs.events import JobListener
 from reelay.jobs.inputs import InputLimits
@@ -64,6 +65,7 @@ class Runtime:
     worker: Worker
     relay: Relay
     service: VideoService
+    events: LocalEventHub  # live job events (GET /v1/videos/{id}/events): in-process, or LISTEN/NOTIFY
     engine: DiffusersProvider | None = None  # the diffusers engine, when reelay.toml declares models
 
     @property
@@ -72,6 +74,7 @@ class Runtime:
 
     async def start(self) -> None:
         """Start the workers and the relay (where this process runs them) and webhook deliveries."""
+        await self.events.start()
         await self.dispatch.start(self.worker)
         if self.runs_workers:
             await self.relay.start()
@@ -91,6 +94,7 @@ class Runtime:
         await asyncio.to_thread(self.pool.shutdown)
         if self.engine is not None:
             await asyncio.to_thread(self.engine.close)
+        await self.events.stop()
         await self.store.close()
 
 
@@ -100,7 +104,10 @@ async def build_runtime(settings: Settings, *, extra_providers: ProviderFactory 
     url = settings.resolved_database_url()
     await asyncio.to_thread(upgrade_database, url)
     dispatch = build_dispatch(settings)  # in-process queue, or procrastinate (scale-out)
-    store = JobStore(make_engine(url, pool_size=settings.database_pool_size), on_create=dispatch.on_create)
+    events = build_event_hub(url)  # told of every committed change; wakes the events streams
+    store = JobStore(
+        make_engine(url, pool_size=settings.database_pool_size), on_create=dispatch.on_create, on_change=events.changed
+    )
     await dispatch.open(store)
     storage = build_storage(settings, data_dir)  # local disk, or an S3-compatible bucket
     links = Links(UrlSigner(load_or_create_secret(data_dir / "secret.key")), settings.public_url, storage)
@@ -212,6 +219,7 @@ async def build_runtime(settings: Settings, *, extra_providers: ProviderFactory 
         relay=relay,
         service=service,
         engine=engine,
+        events=events,
     )
 
 

@@ -28,7 +28,8 @@ runner = CliRunner()
 
 
 def invoke(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args), env={"REELAY_BASE_URL": "", "REELAY_API_KEY": "", "COLUMNS": "200"})
+    env = {"REELAY_BASE_URL": "", "REELAY_API_KEY": "", "COLUMNS": "200", "REELAY_RETRY_SECONDS": "1"}
+    result = runner.invoke(app, list(args), env=env)
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -82,7 +83,7 @@ def test_videos_list_get_download_delete(server: LiveServer, tmp_path: Path) -> 
     code, stdout, _ = invoke("videos", "delete", video_id, "--base-url", server.url)
     assert code == 0 and f"deleted {video_id}" in stdout
     code, _, err = invoke("videos", "get", video_id, "--base-url", server.url)
-    assert code == 3 and "404" in err and "no video with id" in err
+    assert code == 4 and "404" in err and "no video with id" in err
 
 
 def test_models_remote_and_offline(server: LiveServer) -> None:
@@ -96,14 +97,16 @@ def test_exit_codes_for_usage_and_http_errors(server: LiveServer, tmp_path: Path
     code, _, _ = invoke("generate", "x", "--image", str(tmp_path / "missing.jpg"), "--base-url", server.url)
     assert code == 2  # bad usage: the file does not exist
     code, _, err = invoke("generate", "x", "--model", "no-such-model", "--base-url", server.url)
-    assert code == 3 and "HTTP 4" in err
+    assert code == 4 and "HTTP 4" in err  # the server refused the input: not "server down"
+    code, _, err = invoke("generate", "x", "--size", "0x0", "--base-url", server.url)
+    assert code == 4 and "size" in err
     code, _, err = invoke("videos", "list", "--base-url", f"http://127.0.0.1:{free_port()}")
     assert code == 3 and "cannot reach Reelay" in err
 
 
 def test_api_key_is_sent_as_bearer(keyed_server: KeyedServer) -> None:
     code, _, err = invoke("videos", "list", "--base-url", keyed_server.url)
-    assert code == 3 and "HTTP 401" in err
+    assert code == 5 and "HTTP 401" in err
     result = runner.invoke(app, ["videos", "list", "--json"], env={"REELAY_BASE_URL": keyed_server.url,
                                                                    "REELAY_API_KEY": keyed_server.key})  # fmt: skip
     assert result.exit_code == 0, result.stderr
@@ -165,7 +168,8 @@ def test_ctrl_c_cancels_the_job_without_a_terminal(server: LiveServer, tmp_path:
     _, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
     assert f"cancelled {video_id}" in err
-    assert httpx.get(f"{server.url}/v1/videos/{video_id}").status_code == 404  # cancelled and hidden
+    final = httpx.get(f"{server.url}/v1/videos/{video_id}")  # cancelled, not deleted: still there
+    assert final.status_code == 200 and final.json()["status"] == "cancelled"
 
 
 def _wait_for_submission(process: subprocess.Popen[str]) -> str:

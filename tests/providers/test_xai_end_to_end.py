@@ -212,3 +212,25 @@ def test_edit_and_extension_routes(
         assert create.body["duration"] == 3  # the ADDED seconds
     else:
         assert "duration" not in create.body
+
+
+def test_a_character_becomes_reference_images(
+    app_client: TestClient, xai_fake: XAIFake, provider_media: Path, tmp_path: Path
+) -> None:
+    """``characters: [id]`` on a reference-to-video model: the character's stills as reference_images."""
+    with open(provider_media / "output.mp4", "rb") as clip:
+        upload = {"video": ("m.mp4", clip, "video/mp4")}
+        made = app_client.post("/v1/videos/characters", data={"name": "Mira"}, files=upload)
+    assert made.status_code == 200, made.text
+    character = made.json()
+    assert character["object"] == "character" and character["id"].startswith("char_")
+    created = app_client.post(
+        "/v1/videos", json={"model": "grok-imagine-video", "prompt": "@Image1 waves", "characters": [character["id"]]}
+    )
+    assert created.status_code == 202, created.text
+    assert_completed_with_mp4(app_client, finish(app_client, created.json()["id"]), tmp_path)
+    (create,) = xai_fake.creates()
+    assert "image" not in create.body and "characters" not in create.body  # a gateway field, never sent upstream
+    urls = [ref["url"] for ref in create.body["reference_images"]]
+    assert len(urls) == 3 and all(url.split(",", 1)[1].startswith("/9j/") for url in urls)  # JPEG stills
+    assert len(set(urls)) == 3  # three different stills across the clip

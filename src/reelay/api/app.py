@@ -23,6 +23,8 @@ from reelay.api.metrics import router as metrics_router
 from reelay.api.polling_route import PollingShortcut
 from reelay.api.request_context import RequestContextMiddleware
 from reelay.api.routes_admin import router as admin_router
+from reelay.api.routes_characters import router as characters_router
+from reelay.api.routes_events import router as events_router
 from reelay.api.routes_files import router as files_router
 from reelay.api.routes_health import router as health_router
 from reelay.api.routes_models import router as models_router
@@ -55,6 +57,7 @@ def create_app(settings: Settings | None = None, *, extra_providers: ProviderFac
             guard=runtime.security.guard,
         )
         app.state.runtime = runtime
+        app.state.events = runtime.events  # GET /v1/videos/{id}/events (api.routes_events)
         app.state.worker = runtime.worker
         await runtime.start()
         try:
@@ -67,6 +70,8 @@ def create_app(settings: Settings | None = None, *, extra_providers: ProviderFac
         version=__version__,
         description="Self-hostable, OpenAI-compatible video-generation gateway.",
         lifespan=lifespan,
+        docs_url=None,  # served by mount_playground with Swagger UI's files from the package: works offline
+        redoc_url=None,
     )
     errors.install(app)
     app.add_middleware(PollingShortcut, prefixes=_API_PREFIXES)  # added first = innermost: the polled GET
@@ -76,6 +81,8 @@ def create_app(settings: Settings | None = None, *, extra_providers: ProviderFac
     for prefix in _API_PREFIXES:
         # Authenticated (API keys): every route but health, docs and signed /v1/files links.
         app.include_router(videos_router, prefix=prefix, dependencies=authenticated)
+        app.include_router(events_router, prefix=prefix, dependencies=authenticated)
+        app.include_router(characters_router, prefix=prefix, dependencies=authenticated)
         app.include_router(models_router, prefix=prefix, dependencies=authenticated)
         app.include_router(webhooks_router, prefix=prefix, dependencies=authenticated)
         app.include_router(usage_router, prefix=prefix, dependencies=authenticated)

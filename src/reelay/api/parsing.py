@@ -29,6 +29,7 @@ _SIMPLE_FIELDS = ("model", "size", "aspect_ratio", "resolution", "n", "seed", "r
 _REFERENCE_KEY = re.compile(r"^input_reference(\[\d*\])?$")
 # The SDKs flatten {"image_url": …} (or a list of them) into form fields like input_reference[0][image_url].
 _FLAT_REFERENCE_KEY = re.compile(r"^input_reference(\[\d*\])?\[(image_url|url)\](\[url\])?$")
+_CHARACTERS_KEY = re.compile(r"^characters(\[\d*\])?$")
 # Fields Reelay itself consumes (never forwarded upstream) even though they are not generation params.
 # ``video`` is what the SDK's edit/extend send; on create it is accepted as an alias of input_video.
 _GATEWAY_FIELDS = frozenset(
@@ -170,6 +171,8 @@ def create_request_from_form(form: FormData) -> CreateRequest:
             raise InvalidRequest(
                 f"unexpected file in field {key!r}; files go in input_reference or input_video", param=key
             )
+        elif _CHARACTERS_KEY.match(key):  # the SDK sends a list as characters[] = …, one part each
+            fields.setdefault("characters", []).append(value)
         else:
             fields[key] = value
     seconds, seconds_field = _seconds(fields.get("seconds"), fields.get("duration"))
@@ -266,6 +269,13 @@ def _form_reference(value: str | UploadFile) -> list[MediaSource]:
     if isinstance(parsed, (dict, list)):
         return _json_references(parsed)
     return [_source_from_string(value, "input_reference")]
+
+
+def video_source(value: Any) -> MediaSource:
+    """A video input as a form field or JSON value: an upload, ``{"id": …}``, a URL or a data URI."""
+    if isinstance(value, UploadFile | str):
+        return _form_video(value)
+    return _json_video(value)
 
 
 def _form_video(value: str | UploadFile) -> MediaSource:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -27,6 +28,8 @@ from reelay.api.schemas import (
     VideoList,
     VideoObject,
 )
+from reelay.characters import CharacterStore
+from reelay.characters.apply import apply_characters
 from reelay.errors import InvalidRequest, VideoExpired
 from reelay.jobs.models import VideoJob
 from reelay.jobs.service import CreateRequest, Estimate, Principal, format_seconds
@@ -103,10 +106,14 @@ async def create_video(
 ) -> Response:
     create, form = await _parse_create(request, ctx)
     try:
-        result, replayed = await guarded_create(
-            ctx.guard, ctx.service, who, "generate", create, request.headers.get("idempotency-key"),
-            lambda hook: ctx.service.create(who, create, dry_run=dry_run, on_insert=hook), dry_run=dry_run,
-        )
+        with ExitStack() as character_files:  # characters: ["char_…"] → input_reference stills
+            if "characters" in create.extra and isinstance(create.model, str | None):
+                card = ctx.router.route(create.model or ctx.router.catalog.default_model).card
+                await apply_characters(CharacterStore(ctx.service.storage), who, create, card, character_files)
+            result, replayed = await guarded_create(
+                ctx.guard, ctx.service, who, "generate", create, request.headers.get("idempotency-key"),
+                lambda hook: ctx.service.create(who, create, dry_run=dry_run, on_insert=hook), dry_run=dry_run,
+            )
     finally:
         if form is not None:
             await form.close()

@@ -7,6 +7,10 @@ prints nothing itself (the commands decide what to show).
 
 from __future__ import annotations
 
+import json
+import os
+import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,11 +22,20 @@ from rich.console import Console
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 
-# Exit codes every remote command uses (documented in docs/clients.md).
-EXIT_JOB_FAILED = 1
-EXIT_USAGE = 2  # typer's own code for bad arguments, too
-EXIT_HTTP = 3  # server unreachable, or it answered with an HTTP error
+# Exit codes every remote command uses (documented in docs/clients.md), one per kind of failure, so a
+# script can tell "try again later" (3, 7) from "fix the command" (2, 4) from "fix the key" (5, 6).
+EXIT_JOB_FAILED = 1  # the job ended failed or cancelled
+EXIT_USAGE = 2  # bad arguments (typer's own code for them, too)
+EXIT_UNREACHABLE = 3  # the server could not be reached (after retrying)
+EXIT_REJECTED = 4  # the server refused the request as it is: bad input (400, 413, 415, 422), no such video (404)
+EXIT_AUTH = 5  # a key is missing, wrong or revoked, or may not do this (401, 403)
+EXIT_LIMITED = 6  # a rate limit, concurrency limit or budget (429, 402)
+EXIT_SERVER = 7  # the server failed (5xx)
 EXIT_INTERRUPTED = 130
+
+# Connection failures are retried with exponential backoff, up to this long in all (REELAY_RETRY_SECONDS).
+RETRY_SECONDS = 30.0
+_FIRST_BACKOFF = 0.5
 
 BaseUrlOption = Annotated[
     str,
@@ -37,13 +50,30 @@ err_console = Console(stderr=True)
 
 
 class ClientError(Exception):
-    """The server could not be reached or answered with an HTTP error."""
+    """The server could not be reached (``status`` None) or answered with an HTTP error."""
 
     def __init__(self, message: str, status: int | None = None, code: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
         self.code = code
+
+    @property
+    def unreachable(self) -> bool:
+        return self.status is None
+
+    @property
+    def exit_code(self) -> int:
+        status = self.status
+        if status is None:
+            return EXIT_UNREACHABLE
+        if status in (401, 403):
+            return EXIT_AUTH
+        if status in (402, 429):
+            return EXIT_LIMITED
+        if status >= 500:
+            return EXIT_SERVER
+        return EXIT_REJECTED
 
 
 def api_root(base_url: str) -> str:
@@ -53,7 +83,19 @@ def api_root(base_url: str) -> str:
 
 
 class ReelayClient:
-    def __init__(self, base_url: str, api_key: str | None = None, timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None = None,
+        timeout: float = 60.0,
+        *,
+        retry_seconds: float | None = None,
+        on_retry: Callable[[str, float], None] | None = None,
+    ) -> None:
+        if retry_seconds is None:
+            retry_seconds = float(os.environ.get("REELAY_RETRY_SECONDS") or RETRY_SECONDS)
+        self.retry_seconds = retry_seconds
+        self.on_retry = on_retry  # told (what failed, seconds until the next try) before each retry
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.base_url = api_root(base_url)
         self.http = httpx.Client(
@@ -72,17 +114,37 @@ class ReelayClient:
     def __exit__(self, *_: object) -> None:
         self.close()
 
-    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        try:
-            response = self.http.request(method, path, **kwargs)
-        except httpx.TransportError as error:
-            raise ClientError(
-                f"cannot reach Reelay at {self.base_url} ({type(error).__name__}); is `reelay serve` "
-                "running there? Set --base-url or REELAY_BASE_URL"
-            ) from error
-        if response.is_error:
-            raise _http_error(response)
-        return response
+    def request(self, method: str, path: str, *, retry_seconds: float | None = None, **kwargs: Any) -> httpx.Response:
+        """One call; a connection failure is retried with backoff for up to ``retry_seconds``.
+
+        Only failures where the server cannot have acted are retried for a POST (it could not be
+        reached at all), or where repeating is harmless (GET, DELETE, and a POST that carries an
+        ``Idempotency-Key``, which the server answers with the first result)."""
+        budget = self.retry_seconds if retry_seconds is None else retry_seconds
+        deadline = time.monotonic() + budget
+        delay = _FIRST_BACKOFF
+        while True:
+            try:
+                response = self.http.request(method, path, **kwargs)
+            except httpx.TransportError as error:
+                repeatable = method != "POST" or isinstance(error, httpx.ConnectError) or _idempotent(kwargs)
+                wait = min(delay, deadline - time.monotonic())
+                if not repeatable or wait <= 0:
+                    raise self.unreachable(error) from error
+                if self.on_retry is not None:
+                    self.on_retry(f"cannot reach Reelay at {self.base_url} ({type(error).__name__})", wait)
+                time.sleep(wait)
+                delay = min(delay * 2, 8.0)
+                continue
+            if response.is_error:
+                raise _http_error(response)
+            return response
+
+    def unreachable(self, error: Exception) -> ClientError:
+        return ClientError(
+            f"cannot reach Reelay at {self.base_url} ({type(error).__name__}); is `reelay serve` "
+            "running there? Set --base-url or REELAY_BASE_URL"
+        )
 
     def create(self, fields: dict[str, str], files: dict[str, Path]) -> dict[str, Any]:
         """``POST /v1/videos`` as a form (multipart with files), files streamed from disk."""
@@ -90,7 +152,11 @@ class ReelayClient:
         try:
             parts = {name: (path.name, handles[name]) for name, path in files.items()}
             # Without files httpx sends a urlencoded form; Reelay accepts both, like the SDKs' multipart.
-            body: dict[str, Any] = self.request("POST", "/videos", data=fields, files=parts or None).json()
+            # The key makes a retry after a dropped connection safe: the server answers it with the first job.
+            headers = {"Idempotency-Key": f"cli-{uuid.uuid4().hex}"}
+            body: dict[str, Any] = self.request(
+                "POST", "/videos", data=fields, files=parts or None, headers=headers
+            ).json()
             return body
         finally:
             for handle in handles.values():
@@ -108,6 +174,31 @@ class ReelayClient:
             params["after"] = after
         page: dict[str, Any] = self.request("GET", "/videos", params=params).json()
         return page
+
+    def cancel(self, video_id: str) -> dict[str, Any]:
+        """``POST /v1/videos/{id}/cancel``: the job ends ``cancelled`` and stays listed (not deleted)."""
+        body: dict[str, Any] = self.request("POST", f"/videos/{video_id}/cancel").json()
+        return body
+
+    def events(self, video_id: str, last_event_id: str | None = None) -> Iterator[dict[str, Any]]:
+        """``GET /v1/videos/{id}/events``: the video object at each change, until it finishes.
+
+        Raises ``ClientError`` like ``request`` (status None when the connection fails or drops)."""
+        headers = {"Accept": "text/event-stream"}
+        if last_event_id:
+            headers["Last-Event-ID"] = last_event_id
+        timeout = httpx.Timeout(60.0, connect=5.0, read=60.0)  # the server sends a keep-alive every 15 s
+        try:
+            with self.http.stream("GET", f"/videos/{video_id}/events", headers=headers, timeout=timeout) as response:
+                if response.status_code == 204:
+                    return
+                if response.is_error:
+                    response.read()
+                    raise _http_error(response)
+                for data in sse_data(response.iter_lines()):
+                    yield json.loads(data)
+        except httpx.TransportError as error:
+            raise self.unreachable(error) from error
 
     def delete(self, video_id: str) -> dict[str, Any]:
         body: dict[str, Any] = self.request("DELETE", f"/videos/{video_id}").json()
@@ -156,6 +247,23 @@ class ReelayClient:
         return target
 
 
+def _idempotent(kwargs: dict[str, Any]) -> bool:
+    headers = kwargs.get("headers") or {}
+    return any(name.lower() == "idempotency-key" for name in headers)
+
+
+def sse_data(lines: Iterator[str]) -> Iterator[str]:
+    """The ``data`` of each Server-Sent Event in a ``text/event-stream`` body (comments skipped)."""
+    data: list[str] = []
+    for line in lines:
+        if not line:
+            if data:
+                yield "\n".join(data)
+            data = []
+        elif line.startswith("data:"):
+            data.append(line[5:].removeprefix(" "))
+
+
 def _http_error(response: httpx.Response) -> ClientError:
     try:
         error = response.json().get("error") or {}
@@ -172,9 +280,9 @@ def _http_error(response: httpx.Response) -> ClientError:
 
 @contextmanager
 def exits_on_client_error() -> Iterator[None]:
-    """Turn a ``ClientError`` into a red line on stderr and exit code 3."""
+    """Turn a ``ClientError`` into a red line on stderr and its exit code (3 unreachable, 4 rejected …)."""
     try:
         yield
     except ClientError as error:
         err_console.print(f"[red]error:[/red] {error.message}", highlight=False)
-        raise typer.Exit(EXIT_HTTP) from None
+        raise typer.Exit(error.exit_code) from None

@@ -2,9 +2,13 @@
 
 What a person sees: a progress bar on stderr (queued → progress % → downloading, with elapsed time)
 and then where the files are. What a script sees with ``--json``: the final video object on stdout
-and nothing else there. Ctrl-C while the job runs offers to cancel it on the server (with ``--json``
-or without a terminal it cancels without asking). Exit codes: 0 done, 1 the job failed or was
-cancelled, 2 bad usage, 3 server unreachable or HTTP error, 130 interrupted.
+and nothing else there. Progress comes live from ``GET /v1/videos/{id}/events`` (polling if the
+server has no events route); if the server cannot be reached for a while the CLI retries with backoff
+and, should it give up, says how to fetch the durable job later. Ctrl-C while the job runs offers to
+cancel it on the server (``POST /v1/videos/{id}/cancel``: it ends ``cancelled``, it is not deleted;
+with ``--json`` or without a terminal it cancels without asking). Exit codes (``cli.client``): 0 done,
+1 the job failed or was cancelled, 2 bad usage, 3 server unreachable, 4 request rejected, 5 key
+refused, 6 limit reached, 7 server error, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -93,7 +98,7 @@ def generate(
             extras[name] = str(value)
     files = {name: path for name, path in (("input_reference", image), ("input_video", video)) if path is not None}
     fields = request_fields(prompt, model, seconds, size, n, extras)
-    with exits_on_client_error(), ReelayClient(base_url, api_key) as client:
+    with exits_on_client_error(), ReelayClient(base_url, api_key, on_retry=_say_retry(json_output)) as client:
         created = client.create(fields, files)
         final = _watch(client, created, quiet=json_output)
         if final["status"] != "completed":
@@ -105,6 +110,16 @@ def generate(
         return
     for path, result in zip(paths, final["output"]["results"], strict=True):
         console.print(f"[green]saved[/green] {path}  ({result['size']}, {result['seconds']:g} s)")
+
+
+def _say_retry(quiet: bool) -> Callable[[str, float], None] | None:
+    if quiet:
+        return None
+
+    def say(what: str, wait: float) -> None:
+        console.print(f"[yellow]{what}[/yellow]; retrying in {wait:.1f} s")
+
+    return say
 
 
 def _progress(quiet: bool) -> Progress:
@@ -121,7 +136,7 @@ def _progress(quiet: bool) -> Progress:
 
 
 def _watch(client: ReelayClient, video: dict[str, Any], *, quiet: bool) -> dict[str, Any]:
-    """Poll until the job ends; Ctrl-C offers to cancel it (exit 130)."""
+    """Follow the job until it ends; Ctrl-C offers to cancel it (exit 130)."""
     try:  # from the first line on, so a Ctrl-C right after submission still cancels
         if not quiet:
             console.print(
@@ -129,14 +144,59 @@ def _watch(client: ReelayClient, video: dict[str, Any], *, quiet: bool) -> dict[
             )
         with _progress(quiet) as progress:
             task = progress.add_task(video["status"], total=100)
-            while video["status"] in UNFINISHED:
-                progress.update(task, description=video["status"].replace("_", " "), completed=video["progress"])
-                video, after = client.get(video["id"])
-                time.sleep(min(after or 1.0, MAX_POLL_SECONDS) if video["status"] in UNFINISHED else 0)
-            progress.update(task, description=video["status"], completed=video["progress"])
+
+            def show(current: dict[str, Any]) -> None:
+                progress.update(task, description=current["status"].replace("_", " "), completed=current["progress"])
+
+            show(video)
+            try:
+                video = _follow(client, video, show)
+            except ClientError as error:
+                if error.unreachable:
+                    console.print(
+                        f"[red]lost contact with the server[/red]; {video['id']} is stored there and may still "
+                        f"finish: `reelay videos get {video['id']}` / `reelay videos download {video['id']}`"
+                    )
+                raise
+            show(video)
     except KeyboardInterrupt:
         _on_interrupt(client, video["id"], ask=not quiet and sys.stdin.isatty())
         raise typer.Exit(EXIT_INTERRUPTED) from None
+    return video
+
+
+def _follow(client: ReelayClient, video: dict[str, Any], show: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    """The finished video: live events, resumed after a dropped connection (with backoff, up to the
+    client's retry budget); polling instead where the server has no events route."""
+    deadline = time.monotonic() + client.retry_seconds
+    delay = 0.5
+    last_id: str | None = None
+    while video["status"] in UNFINISHED:
+        try:
+            for current in client.events(video["id"], last_id):
+                video, last_id = current, f"{current['status']}.{current['progress']}"
+                deadline, delay = time.monotonic() + client.retry_seconds, 0.5  # the server is back
+                show(video)
+            if video["status"] in UNFINISHED:  # the stream ended early (a restart): read the truth
+                video, _ = client.get(video["id"])
+        except ClientError as error:
+            if error.status in (404, 405) and error.code != "video_not_found":
+                return _poll(client, video, show)  # an older server: no events route
+            if not error.unreachable or time.monotonic() + delay > deadline:
+                raise
+            if client.on_retry is not None:
+                client.on_retry(error.message, delay)
+            time.sleep(delay)
+            delay = min(delay * 2, 8.0)
+    return video
+
+
+def _poll(client: ReelayClient, video: dict[str, Any], show: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    while video["status"] in UNFINISHED:
+        video, after = client.get(video["id"])
+        show(video)
+        if video["status"] in UNFINISHED:
+            time.sleep(min(after or 1.0, MAX_POLL_SECONDS))
     return video
 
 
@@ -151,8 +211,8 @@ def _on_interrupt(client: ReelayClient, video_id: str, *, ask: bool) -> None:
         console.print(f"left {video_id} running; fetch it later with `reelay videos download {video_id}`")
         return
     try:
-        client.delete(video_id)
-        console.print(f"cancelled {video_id}")
+        client.cancel(video_id)
+        console.print(f"cancelled {video_id} (it stays listed; `reelay videos delete {video_id}` removes it)")
     except ClientError as error:
         console.print(f"[red]could not cancel {video_id}:[/red] {error.message}")
 

@@ -15,13 +15,14 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
+from rich import box
 from rich.console import Console
-from rich.table import Column, Table
+from rich.table import Table
 from sqlalchemy import create_engine, select
 
 from reelay.config import Settings
 from reelay.errors import ReelayError
-from reelay.security.keys import KeyLimits, KeyStore
+from reelay.security.keys import ApiKey, KeyLimits, KeyStore
 
 app = typer.Typer(help="Create, list and revoke API keys (stored as hashes; shown once).", no_args_is_help=True)
 console = Console()
@@ -55,6 +56,26 @@ def _run(data_dir: Path | None, action: Callable[[KeyStore], Awaitable[T]]) -> T
         raise typer.Exit(1) from None
 
 
+def _print_narrow(keys: list[ApiKey]) -> None:
+    """Below 120 columns: one line of at most 79 characters per key, the id whole, the name cut."""
+    print(f"{'id':<16}  {'name':<16}  {'rpm/conc':<9}  {'spent/max $':<11}  {'created':<10}  state")
+    for key in keys:
+        limits = key.limits
+        name = f"*{key.name}" if key.admin else key.name
+        name = name if len(name) <= 16 else name[:15] + "…"
+        rpm = f"{limits.rpm or '-'}/{limits.max_concurrent or '-'}"
+        budget = f"{limits.budget_usd:g}" if limits.budget_usd is not None else "-"
+        spent = f"{key.spent_usd:.2f}/{budget}"
+        state = "revoked" if key.revoked_at else "active"
+        print(f"{key.id:<16}  {name:<16}  {rpm:<9}  {spent:<11}  {_day(key.created_at):<10}  {state}")
+    if any(key.admin for key in keys):
+        print("* admin key")
+
+
+def _day(stamp: float | None) -> str:
+    return datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%d") if stamp else "-"
+
+
 def _when(stamp: float | None) -> str:
     return datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%d %H:%M") if stamp else "-"
 
@@ -80,8 +101,12 @@ def create(
 def list_keys(data_dir: DataDir = None) -> None:
     """List keys with their limits and spending (never the secrets)."""
     keys = _run(data_dir, lambda store: store.list())
-    table = Table("name", "admin", "rpm", "concurrent", "budget $", "spent $", "created", "last used", "revoked")
-    table.columns.insert(0, Column("id", no_wrap=True, min_width=16))  # ids must survive a narrow terminal
+    if console.width < 120:
+        _print_narrow(keys)
+        return
+    table = Table(box=box.SIMPLE_HEAD)
+    for name in ("id", "name", "admin", "rpm", "concurrent", "budget $", "spent $", "created", "last used", "revoked"):
+        table.add_column(name, no_wrap=name == "id")  # ids must survive a narrow terminal
     for key in keys:
         limits = key.limits
         table.add_row(

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -88,20 +89,21 @@ def models(
         return
 
     settings = _settings()
-    table = Table("model", "kind", "provider", "modes", "sizes", "seconds", "$/s")
+    wide = console.width >= 110
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("model", no_wrap=True)  # ids must survive a narrow terminal
+    for name in ("kind", "provider", "modes", "sizes", "seconds", "$/s")[(0 if wide else 1) :]:
+        if name == "sizes" and not wide:
+            continue
+        table.add_column(name, overflow="fold")
     for card in load_catalog(settings.catalog_dirs).cards():
-        caps = card.capabilities()
         sizes = sorted({s for tier in card.tiers.values() for s in tier.values()})
-        durations = caps.get("durations", {})
-        table.add_row(
-            card.id,
-            card.kind,
-            card.provider,
-            ",".join(card.modes),
-            f"{len(sizes)} ({', '.join(sizes[:3])}…)" if len(sizes) > 3 else ", ".join(sizes),
-            f"{durations.get('min')}–{durations.get('max')}" if isinstance(durations, dict) else "",
-            f"{card.price_per_second:g}",
-        )
+        durations = card.durations
+        cells = [card.id, card.provider, ",".join(card.modes)]
+        if wide:
+            shown = f"{len(sizes)} ({', '.join(sizes[:3])}…)" if len(sizes) > 3 else ", ".join(sizes)
+            cells = [card.id, card.kind, card.provider, ",".join(card.modes), shown]
+        table.add_row(*cells, f"{durations.min:g}–{durations.max:g}", f"{card.price_per_second:g}")
     console.print(table)
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -42,22 +43,45 @@ def list_videos(
     if json_output:
         print(json.dumps(page, indent=2))
         return
-    table = Table("id", "status", "model", "size", "seconds", "created (UTC)", "prompt")
-    for video in page["data"]:
-        prompt = video["prompt"] if len(video["prompt"]) <= 40 else video["prompt"][:39] + "…"
-        progress = f" {video['progress']}%" if video["status"] == "in_progress" else ""
-        table.add_row(
-            video["id"],
-            video["status"] + progress,
-            video["model"],
-            video["size"],
-            video["seconds"],
-            _when(video["created_at"]),
-            prompt,
-        )
-    console.print(table)
+    print_video_table(page["data"])
     if page["has_more"]:
         console.print(f"more: reelay videos list --after {page['last_id']}")
+
+
+def print_video_table(videos: list[dict[str, Any]]) -> None:
+    """Full ids always (they are what every other command takes). From 100 columns a table; below,
+    two lines per video (id, status, size and length; then model, date and prompt), cut to fit."""
+    if console.width >= 100:
+        table = Table("id", "status", "model", "size", "seconds", "created (UTC)", "prompt", box=box.SIMPLE_HEAD)
+        table.columns[0].no_wrap = True
+        table.columns[6].max_width = 40
+        table.columns[6].no_wrap = True
+        for video in videos:
+            table.add_row(
+                video["id"],
+                _status(video),
+                video["model"],
+                video["size"],
+                video["seconds"],
+                _when(video["created_at"]),
+                video["prompt"],
+            )
+        console.print(table)
+        return
+    for video in videos:
+        console.print(f"{video['id']}  {_status(video):<15} {video['size']:>9} {video['seconds']:>3}s", soft_wrap=True)
+        details = f"    {video['model']} · {_when(video['created_at'])} · {video['prompt']}"
+        console.print(_shorten(details, console.width - 1), soft_wrap=True)
+
+
+def _status(video: dict[str, Any]) -> str:
+    status = str(video["status"])
+    return status + (f" {video['progress']}%" if status == "in_progress" else "")
+
+
+def _shorten(text: str, width: int) -> str:
+    width = max(width, 10)
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 @app.command("get")
@@ -102,7 +126,10 @@ def print_remote_models(base_url: str, api_key: str | None) -> None:
     """``reelay models --base-url …``: the server's catalog and what it can serve right now."""
     with exits_on_client_error(), ReelayClient(base_url, api_key) as client:
         models = client.models()
-    table = Table("model", "available", "served by", "modes", "seconds", "$/s")
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("model", no_wrap=True)  # ids must survive a narrow terminal
+    for name in ("available", "served by", "modes", "seconds", "$/s"):
+        table.add_column(name, overflow="fold")
     ordered: list[dict[str, Any]] = sorted(models, key=lambda m: (not m.get("available"), str(m["id"])))
     for model in ordered:
         caps: dict[str, Any] = model.get("capabilities") or {}

@@ -84,3 +84,16 @@ def _to_image(frame: av.VideoFrame) -> Image.Image:
 def _save_jpeg(image: Image.Image, out_path: Path) -> None:
     with atomic_path(Path(out_path)) as tmp:
         image.convert("RGB").save(tmp, format="JPEG", quality=JPEG_QUALITY, optimize=False)
+
+
+def save_frames(video_path: Path, out_paths: list[Path]) -> None:
+    """JPEGs of evenly spaced frames (one per path, first to last third of the clip), at most 1280 px
+    wide: the stills a character is made of (``reelay.characters``)."""
+    info = probe(video_path)
+    count = len(out_paths)
+    times = [info.duration * (i + 0.5) / count for i in range(count)]
+    for path, image in zip(out_paths, _frames_at(video_path, times), strict=False):
+        if image.width > POSTER_MAX_WIDTH:
+            height = max(1, round(image.height * POSTER_MAX_WIDTH / image.width))
+            image = image.resize((POSTER_MAX_WIDTH, height), Image.Resampling.LANCZOS)
+        _save_jpeg(image, path)

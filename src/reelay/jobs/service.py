@@ -26,6 +26,7 @@ from reelay.jobs.spec import JobInputs, JobSpec, Target
 from reelay.jobs.store import CreateHook, JobStore
 from reelay.normalize import GenerationParams, NormalizedRequest, normalize
 from reelay.providers.base import Operation
+from reelay.providers.local_preview import LOCAL_PROVIDER, as_local_preview
 from reelay.providers.registry import UPLOADS_OWN_INPUTS
 from reelay.routing import Route, Router
 from reelay.storage.base import Storage
@@ -129,6 +130,8 @@ class VideoService:
                 plan = _plan_extension(request, video, route)
             else:
                 normalized = normalize(_generation_params(request, references, video), route.card)
+                if route.provider == LOCAL_PROVIDER:  # --demo too: the size the local engine renders
+                    normalized = as_local_preview(normalized)
                 plan = _Plan(normalized, normalized.size, normalized.seconds)
             can_host = self.input_links_available or route.card.provider in UPLOADS_OWN_INPUTS
             prepared = await prepare_inputs(route.card, references, video, can_host=can_host)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, Protocol
 
@@ -118,8 +118,14 @@ class CreateHook(Protocol):
     async def __call__(self, connection: AsyncConnection, job: VideoJob) -> None: ...
 
 
+# Told a job's id after a transaction that changed it commits (live progress: ``reelay.events``).
+ChangeHook = Callable[[str], None]
+
+
 class JobStore:
-    def __init__(self, engine: AsyncEngine, *, on_create: CreateHook | None = None) -> None:
+    def __init__(
+        self, engine: AsyncEngine, *, on_create: CreateHook | None = None, on_change: ChangeHook | None = None
+    ) -> None:
         self.engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         # Reads need no transaction: on PostgreSQL autocommit makes a read one round trip, where a
@@ -130,6 +136,7 @@ class JobStore:
         self._reads = async_sessionmaker(self._read_engine, expire_on_commit=False)
         self._polling = row_reader(engine, self._read_engine, _BY_ID)
         self._on_create = on_create
+        self._on_change = on_change
         # SQLite takes one writer at a time, and a writer that finds the lock taken sleeps in SQLite's
         # busy handler (1 ms growing to 100 ms a try): with a dozen writers in one process that
         # polling, not the writes, set the pace (3 creates/s measured with the relay running). Taking
@@ -139,6 +146,10 @@ class JobStore:
     def _writing(self) -> contextlib.AbstractAsyncContextManager[object]:
         """Wait for this process's turn to write (SQLite), or nothing (a server database)."""
         return self._write_turns if self._write_turns is not None else contextlib.nullcontext()
+
+    def _changed(self, video_id: str) -> None:
+        if self._on_change is not None:
+            self._on_change(video_id)
 
     async def close(self) -> None:
         await self._polling.close()
@@ -171,6 +182,7 @@ class JobStore:
             if self._on_create is not None:  # the row and its queue task commit together, or neither
                 await session.flush()
                 await self._on_create(await session.connection(), VideoJob.from_row(row))
+        self._changed(row.id)
         return VideoJob.from_row(row)
 
     async def get(
@@ -296,7 +308,9 @@ class JobStore:
                 return None
             row = await session.get(VideoRow, video_id)
             assert row is not None
-            return VideoJob.from_row(row)
+            job = VideoJob.from_row(row)
+        self._changed(video_id)
+        return job
 
     async def heartbeat_many(self, video_ids: Sequence[str], worker: str, lease_seconds: float) -> set[str]:
         """Extend the leases ``worker`` still holds, in one statement; the ids renewed.
@@ -432,6 +446,8 @@ class JobStore:
         ]
         async with self._writing(), self.engine.begin() as connection:
             await connection.execute(statement, params)
+        for update_ in updates:
+            self._changed(update_.video_id)
 
     async def due_jobs(self, *, limit: int = 500) -> list[DueJob]:
         """Unleased jobs outside ``wait`` whose retry or limit wait is over, oldest due first."""
@@ -503,7 +519,10 @@ class JobStore:
         values["updated_at"] = time.time()
         async with self._writing(), self._sessions.begin() as session:
             result = await session.execute(update(VideoRow).where(*conditions).values(**values))
-            return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+            changed = bool(result.rowcount == 1)  # type: ignore[attr-defined]
+        if changed:
+            self._changed(video_id)
+        return changed
 
     async def set_progress(self, video_id: str, worker: str, progress: int) -> bool:
         return await self._update(video_id, worker, progress=max(0, min(99, progress)))
@@ -583,7 +602,9 @@ class JobStore:
             elif not leased:  # upstream work to stop: the relay or a worker takes it at once
                 row.due_at = now
             row.updated_at = now
-            return VideoJob.from_row(row)
+            job = VideoJob.from_row(row)
+        self._changed(video_id)
+        return job
 
     async def cancel_requested_among(self, video_ids: Sequence[str]) -> set[str]:
         """Of these jobs, those a client cancelled or deleted (a row gone counts as cancelled)."""
