@@ -20,6 +20,7 @@ from fastapi import Request
 from starlette.datastructures import FormData, UploadFile
 from starlette.types import Message
 
+from reelay.api.json_limits import loads_limited
 from reelay.billing import deadline
 from reelay.errors import InvalidRequest, ReelayError, UnsupportedMediaType
 from reelay.jobs.inputs import MediaSource
@@ -52,7 +53,7 @@ async def read_json_object(request: Request) -> dict[str, Any]:
     if not body.strip():
         raise InvalidRequest('the request body is empty; send a JSON object such as {"prompt": "…"}')
     try:
-        data = json.loads(body)
+        data = loads_limited(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise InvalidRequest(f"the request body is not valid JSON: {error}") from error
     if not isinstance(data, dict):
@@ -298,7 +299,7 @@ def _maybe_json(value: Any) -> Any:
     """Form values that are JSON objects or arrays (as some clients send them) are decoded."""
     if isinstance(value, str) and value[:1] in ("{", "["):
         try:
-            return json.loads(value)
+            return loads_limited(value)
         except json.JSONDecodeError:
             return value
     return value

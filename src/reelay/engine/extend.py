@@ -25,6 +25,7 @@ import numpy as np
 
 from reelay.engine.audio import ambient_bed, fit_length
 from reelay.engine.audiotrack import read_audio
+from reelay.engine.coverfit import cover_filters
 from reelay.engine.encode import Mp4Writer
 from reelay.engine.image2video import window
 from reelay.engine.probe import probe
@@ -185,8 +186,7 @@ def _build_graph(stream: av.video.stream.VideoStream, first: av.VideoFrame, spec
         ("setpts", "PTS-STARTPTS"),
         ("fps", str(spec.fps)),
         *rotation_filters(first.rotation),
-        ("scale", f"{spec.width}:{spec.height}:force_original_aspect_ratio=increase"),
-        ("crop", f"{spec.width}:{spec.height}"),
+        *cover_filters(spec.width, spec.height),
         ("setsar", "1"),
         ("format", "yuv420p"),
     ]

@@ -16,6 +16,7 @@ import av
 import numpy as np
 from PIL import Image
 
+from reelay.engine.coverfit import check_budget, cover_box
 from reelay.engine.probe import load_image
 from reelay.engine.seeding import derive_seed
 from reelay.engine.spec import RenderSpec
@@ -25,13 +26,14 @@ PAN_SHARE = 0.8  # of the margin the zoom opens up, so the window never leaves t
 
 
 def cover_fit(image: Image.Image, width: int, height: int) -> Image.Image:
-    """Scale ``image`` to cover width x height, then centre-crop: what frame 0 shows."""
-    scale = max(width / image.width, height / image.height)
-    w = max(width, round(image.width * scale))
-    h = max(height, round(image.height * scale))
-    resized = image.resize((w, h), Image.Resampling.LANCZOS)
-    left, top = (w - width) // 2, (h - height) // 2
-    return resized.crop((left, top, left + width, top + height))
+    """Centre-crop ``image`` to the output's aspect ratio, then scale the crop to width x height.
+
+    Cropping first bounds memory by the source plus the output, whatever the image's shape
+    (``coverfit``); scaling first would allocate the source's area times the scale squared.
+    """
+    check_budget(width, height, "the output")
+    left, top, w, h = cover_box(image.width, image.height, width, height)
+    return image.resize((width, height), Image.Resampling.LANCZOS, box=(left, top, left + w, top + h))
 
 
 def ease(t: float) -> float:

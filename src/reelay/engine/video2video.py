@@ -18,6 +18,7 @@ import numpy as np
 
 from reelay.engine.audio import ambient_bed, fit_length
 from reelay.engine.audiotrack import change_tempo, read_audio
+from reelay.engine.coverfit import cover_filters
 from reelay.engine.edits import EditPlan, Filter, plan_edits
 from reelay.engine.encode import Mp4Writer
 from reelay.engine.probe import probe
@@ -124,8 +125,7 @@ def _build_graph(
 ) -> av.filter.Graph:
     """buffer -> normalise (pts, speed, fps, rotation, zoom, cover-fit) -> edits -> buffersink."""
     graph = av.filter.Graph()
-    chain = [graph.add_buffer(width=first.width, height=first.height, format=first.format,
-                              time_base=stream.time_base)]
+    chain = [graph.add_buffer(width=first.width, height=first.height, format=first.format, time_base=stream.time_base)]
     for name, args in _normalise(first, spec, plan) + list(plan.filters) + [("format", "yuv420p")]:
         chain.append(graph.add(name, args))
     chain.append(graph.add("buffersink"))
@@ -142,11 +142,8 @@ def _normalise(first: av.VideoFrame, spec: RenderSpec, plan: EditPlan) -> list[F
     filters += rotation_filters(first.rotation)
     if plan.zoom > 1.0:
         filters.append(("crop", f"iw/{plan.zoom}:ih/{plan.zoom}"))
-    filters += [
-        ("scale", f"{spec.width}:{spec.height}:force_original_aspect_ratio=increase"),
-        ("crop", f"{spec.width}:{spec.height}"),
-        ("setsar", "1"),
-    ]
+    filters += cover_filters(spec.width, spec.height)
+    filters.append(("setsar", "1"))
     return filters
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import BinaryIO, Literal
 
 from reelay.engine import probe, probe_image
+from reelay.engine.coverfit import MAX_INTERMEDIATE_PIXELS
 from reelay.errors import InvalidMedia, InvalidRequest, PayloadTooLarge
 from reelay.jobs.input_media import image_type, video_type
 from reelay.security.fetch import FetchPolicy, decode_data_uri, fetch_url
@@ -111,7 +112,7 @@ async def read_source(
             if kind != "video" or lookup_video is None:
                 raise InvalidRequest(f"{param} cannot refer to a video id", param=param)
             await asyncio.to_thread(shutil.copyfile, await lookup_video(source.value), target)
-        return await _validate(target, kind, param)
+        return await _validate(target, kind, param, _shown_name(source, kind))
     except InvalidRequest as error:
         target.unlink(missing_ok=True)
         if error.param is None:
@@ -122,13 +123,25 @@ async def read_source(
         raise
 
 
-async def _validate(path: Path, kind: MediaKind, param: str) -> MediaInput:
+def _shown_name(source: MediaSource, kind: MediaKind) -> str:
+    """How error messages name an input: the upload's file name, never the temporary file's."""
+    if source.kind == "upload":
+        return repr(source.value)
+    if source.kind == "url":
+        return f"the {kind} at {source.value[:200]}"
+    if source.kind == "data":
+        return f"the {kind} data URI"
+    return f"the {kind} of {source.value}"
+
+
+async def _validate(path: Path, kind: MediaKind, param: str, shown: str) -> MediaInput:
     if kind == "image":
         try:
             width, height = await asyncio.to_thread(probe_image, path)
         except InvalidMedia as error:
             raise InvalidMedia(
-                f"{param} is not a decodable image (PNG, JPEG, WebP, GIF, BMP or TIFF): {error.message}",
+                f"{param} is not a decodable image (PNG, JPEG, WebP, GIF, BMP or TIFF): "
+                f"{error.message.replace(path.name, shown)}",
                 param=param,
             ) from error
         found = await asyncio.to_thread(image_type, path)
@@ -137,8 +150,15 @@ async def _validate(path: Path, kind: MediaKind, param: str) -> MediaInput:
         info = await asyncio.to_thread(probe, path)
     except InvalidMedia as error:
         raise InvalidMedia(
-            f"{param} is not a readable video (send an MP4, MOV or WebM file): {error.message}", param=param
+            f"{param} is not a readable video (send an MP4, MOV or WebM file): "
+            f"{error.message.replace(path.name, shown)}",
+            param=param,
         ) from error
+    if info.width * info.height > MAX_INTERMEDIATE_PIXELS:
+        raise InvalidMedia(
+            f"{param} is {info.width}x{info.height}; videos over 40 megapixels a frame are refused, downscale it first",
+            param=param,
+        )
     if info.duration <= 0:
         raise InvalidMedia(f"{param} has no duration; send a video at least 1 s long", param=param)
     try:

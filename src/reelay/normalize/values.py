@@ -15,6 +15,7 @@ from reelay.catalog import DurationRule, ModelCard
 from reelay.errors import InvalidRequest
 
 MAX_SEED = 2**32 - 1
+MAX_INTEGER_DIGITS = 64  # longer integer strings are refused before conversion (int() is quadratic)
 _INTEGER = re.compile(r"^[+-]?\d+$", re.ASCII)
 
 
@@ -35,7 +36,10 @@ def parse_seconds(value: object, *, param: str) -> float:
     """``5``, ``5.5``, ``"5"``, ``"5.0"`` or ``"8s"`` -> seconds; anything else, or <= 0, is invalid."""
     seconds: float | None = None
     if isinstance(value, int | float) and not isinstance(value, bool):
-        seconds = float(value)
+        try:
+            seconds = float(value)
+        except OverflowError:  # an integer beyond float range: as unusable as inf
+            seconds = None
     elif isinstance(value, str):
         text = value.strip().lower().removesuffix("s").strip()
         try:
@@ -43,7 +47,9 @@ def parse_seconds(value: object, *, param: str) -> float:
         except ValueError:
             seconds = None
     if seconds is None or not math.isfinite(seconds) or seconds <= 0:
-        raise InvalidRequest(f'{param} {value!r} is not a positive number of seconds (e.g. 5 or "5").', param=param)
+        raise InvalidRequest(
+            f'{param} {shown(value)} is not a positive number of seconds (e.g. 5 or "5").', param=param
+        )
     return seconds
 
 
@@ -66,7 +72,7 @@ def parse_n(value: object, card: ModelCard) -> int:
     """How many videos: an integer (or integer string) from 1 to the card's ``max_n``."""
     count = _as_integer(value)
     if count is None or not 1 <= count <= card.max_n:
-        raise InvalidRequest(f"n {value!r} is not valid: send a whole number from 1 to {card.max_n}.", param="n")
+        raise InvalidRequest(f"n {shown(value)} is not valid: send a whole number from 1 to {card.max_n}.", param="n")
     return count
 
 
@@ -74,7 +80,9 @@ def parse_seed(value: object) -> int:
     """A seed from 0 to 2**32 - 1 (an integer or an integer string)."""
     seed = _as_integer(value)
     if seed is None or not 0 <= seed <= MAX_SEED:
-        raise InvalidRequest(f"seed {value!r} is not valid: send a whole number from 0 to {MAX_SEED}.", param="seed")
+        raise InvalidRequest(
+            f"seed {shown(value)} is not valid: send a whole number from 0 to {MAX_SEED}.", param="seed"
+        )
     return seed
 
 
@@ -86,8 +94,17 @@ def _as_integer(value: object) -> int | None:
     if isinstance(value, float):
         return int(value) if value.is_integer() else None
     if isinstance(value, str) and _INTEGER.match(value.strip()):
-        return int(value.strip())
+        text = value.strip()
+        return int(text) if len(text) <= MAX_INTEGER_DIGITS else None  # no 4,300-digit conversions
     return None
+
+
+def shown(value: object) -> str:
+    """A value as an error message quotes it: huge integers and long strings abbreviated."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 212:  # about 64 decimal digits
+        return f"(an integer of about {int(value.bit_length() * 0.30103) + 1} digits)"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def display_seconds(seconds: float) -> int | float:

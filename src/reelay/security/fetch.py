@@ -286,6 +286,8 @@ async def _check(url: httpx.URL, policy: FetchPolicy, resolver: Resolver, param:
         raise _refused(f"The URL host {host} is not a valid IP address", param) from None
     if literal is None and not _HOST_NAME.match(host):
         raise _refused(f"The URL host {host[:100]!r} is not a valid host name", param)
+    if literal is None:
+        _check_name_lengths(host, param)
     if literal is None and not allowed_by_name and is_blocked_host_name(host):
         raise _refused(f"The URL host {host} is a local or cloud-metadata name; {_ALLOW_HOSTS_HINT}", param)
     if literal is not None:
@@ -310,6 +312,8 @@ async def _resolve(resolver: Resolver, host: str, port: int, param: str | None) 
         answers = await resolver(host, port)
     except OSError:  # socket.gaierror and friends
         answers = []
+    except UnicodeError:  # the resolver's IDNA encoding refused the name (e.g. an empty label)
+        raise _invalid_url(f"The URL host {host[:100]!r} is not a valid host name", param) from None
     addresses: list[IPAddress] = []
     for answer in answers:
         try:
@@ -321,6 +325,20 @@ async def _resolve(resolver: Resolver, host: str, port: int, param: str | None) 
             f"The URL host {host} could not be resolved; check the URL", param=param, code="fetch_failed"
         )
     return tuple(dict.fromkeys(addresses))
+
+
+def _check_name_lengths(host: str, param: str | None) -> None:
+    """DNS limits (RFC 1035): labels of 1-63 characters, 253 in all. Checked here, because the
+    resolver's IDNA codec refuses longer ones with a ``UnicodeError`` instead of an ``OSError``."""
+    name = host[:-1] if host.endswith(".") else host
+    if len(name) > 253:
+        raise _invalid_url(f"The URL host is {len(name)} characters long; a host name has at most 253", param)
+    for label in name.split("."):
+        if not 0 < len(label) <= 63:
+            raise _invalid_url(
+                f"The URL host {host[:100]!r} has a label of {len(label)} characters; labels have 1 to 63",
+                param,
+            )
 
 
 @functools.lru_cache(maxsize=32)
@@ -457,6 +475,10 @@ def _decode_base64(payload: str, param: str | None) -> bytes:
 
 def _refused(message: str, param: str | None) -> InvalidRequest:
     return InvalidRequest(message, param=param, code="url_not_allowed")
+
+
+def _invalid_url(message: str, param: str | None) -> InvalidRequest:
+    return InvalidRequest(message, param=param, code="invalid_url")
 
 
 def _malformed(why: str, param: str | None) -> InvalidRequest:

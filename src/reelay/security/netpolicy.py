@@ -92,6 +92,7 @@ _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _TEREDO = ipaddress.ip_network("2001::/32")
 _SIX_TO_FOUR = ipaddress.ip_network("2002::/16")
 
+_NUMERIC_LABEL = re.compile(r"^(0x[0-9a-f]*|[0-9]+)$", re.IGNORECASE)
 _NUMERIC_HOST = re.compile(r"^(0x[0-9a-f]*|[0-9]+)(\.(0x[0-9a-f]*|[0-9]+)){0,3}$", re.IGNORECASE)
 
 
@@ -142,6 +143,8 @@ def parse_ip_literal(host: str) -> IPAddress | None:
     except ValueError:
         pass
     if not _NUMERIC_HOST.match(text):
+        if _NUMERIC_LABEL.match(text.rsplit(".", 1)[-1]):  # WHATWG: a name ending in a number is IPv4
+            raise ValueError(f"{text!r} looks like an IPv4 address but is not one")
         return None
     return ipaddress.IPv4Address(_inet_aton(text))
 
