@@ -36,6 +36,7 @@ class LiveServer:
     args: tuple[str, ...] = ()
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
+    command: str = REELAY  # the `reelay` executable (another virtual environment's, for the bare install)
 
     @property
     def url(self) -> str:
@@ -45,7 +46,7 @@ class LiveServer:
         self.log_path = self.data_dir.with_suffix(".log")
         log = open(self.log_path, "ab")  # noqa: SIM115  (kept open for the process's life)
         self.process = subprocess.Popen(
-            [REELAY, "serve", "--port", str(self.port), "--data-dir", str(self.data_dir), *self.args],
+            [self.command, "serve", "--port", str(self.port), "--data-dir", str(self.data_dir), *self.args],
             stdout=log,
             stderr=subprocess.STDOUT,
             env=self.env,

@@ -17,15 +17,17 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Protocol
 
-import psycopg
-from psycopg.rows import namedtuple_row
-from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from sqlalchemy import Select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-# What the psycopg pool raises when the database is unreachable, restarting or saturated.
-POLLING_UNAVAILABLE = (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout)
+
+class PollingUnavailable(Exception):
+    """The psycopg pool's OperationalError, InterfaceError or PoolTimeout: the database is unreachable,
+    restarting or saturated. Wrapped, so psycopg (the ``scale`` extra) is imported only when used."""
+
+
+POLLING_UNAVAILABLE = (PollingUnavailable,)
 
 
 class RowReader(Protocol):
@@ -67,6 +69,12 @@ class PsycopgRowReader:
     """
 
     def __init__(self, engine: AsyncEngine, statement: Select[Any], *, max_size: int) -> None:
+        import psycopg  # the scale extra: imported here, never on a bare install's path
+        from psycopg.rows import namedtuple_row
+        from psycopg_pool import AsyncConnectionPool, PoolTimeout
+
+        self._operational_error = psycopg.OperationalError
+        self._unavailable = (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout)
         self._engine = engine
         self._sql = str(statement.compile(dialect=engine.dialect))  # … WHERE videos.id = %(video_id)s
         conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
@@ -82,11 +90,17 @@ class PsycopgRowReader:
         self._opening = asyncio.Lock()
 
     async def by_id(self, video_id: str) -> Any | None:
+        try:
+            return await self._read(video_id)
+        except self._unavailable as error:
+            raise PollingUnavailable(f"{type(error).__name__}: {error}") from error
+
+    async def _read(self, video_id: str) -> Any | None:
         if not self._opened:
             await self._open()
         try:
             return await self._fetch(video_id)
-        except psycopg.OperationalError:
+        except self._operational_error:
             await self._pool.check()  # drop every connection the server closed, not just this one
             await self._engine.dispose(close=False)  # and the store's: its idle ones died with them
             return await self._fetch(video_id)
