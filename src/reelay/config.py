@@ -6,12 +6,29 @@ roots (``reelay.api.app.create_app`` and the CLI) read it; everything below rece
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import platformdirs
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BeforeValidator, Field
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+def _list_from_env(value: object) -> object:
+    """A list setting from the environment: a JSON list (``["a","b"]``) or the comma form (``a,b``)."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.startswith("["):
+        return json.loads(text)
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+# A list-typed setting that accepts both forms people write in an environment file.
+EnvList = Annotated[list[str], NoDecode, BeforeValidator(_list_from_env)]
+EnvPaths = Annotated[list[Path], NoDecode, BeforeValidator(_list_from_env)]
+EnvFloats = Annotated[list[float], NoDecode, BeforeValidator(_list_from_env)]
 
 
 def default_data_dir() -> Path:
@@ -41,12 +58,15 @@ class Settings(BaseSettings):
         default=64, ge=1, le=10_000, description="polls of waiting upstream jobs in flight at once per process"
     )
     local_render_processes: int = Field(default=2, ge=1, le=64, description="processes for the local engine")
+    render_memory_mb: int = Field(
+        default=4096, ge=0, description="address-space limit per render process (RLIMIT_AS); 0 = no limit"
+    )
     retention_hours: float = Field(default=24 * 7, gt=0, description="outputs expire this long after completion")
     max_upload_bytes: int = 220 * 1024 * 1024
     max_image_bytes: int = 20 * 1024 * 1024
     max_video_bytes: int = 200 * 1024 * 1024
     fetch_allow_http: bool = False
-    fetch_allow_hosts: list[str] = Field(default_factory=list, description="dev allowlist for URL fetching")
+    fetch_allow_hosts: EnvList = Field(default_factory=list, description="dev allowlist for URL fetching")
     fetch_timeout: float = 30.0
     job_lease_seconds: float = 30.0
     provider_deadline_seconds: float = Field(
@@ -54,7 +74,7 @@ class Settings(BaseSettings):
     )
     retry_backoff_seconds: float = Field(default=1.0, gt=0, description="first retry delay; doubles, jittered ±50%")
     demo: bool = Field(default=False, description="serve every catalog model from the local engine")
-    catalog_dirs: list[Path] = Field(default_factory=list, description="extra model-card folders")
+    catalog_dirs: EnvPaths = Field(default_factory=list, description="extra model-card folders")
     config_file: Path | None = Field(
         default=None, description="reelay.toml: providers, aliases, priority groups, fallbacks (REELAY_CONFIG_FILE)"
     )
@@ -66,8 +86,8 @@ class Settings(BaseSettings):
     run_workers: bool | None = Field(
         default=None, description="run workers inside `reelay serve`; default yes for inprocess, no for procrastinate"
     )
-    worker_models: list[str] = Field(default_factory=list, description="`reelay worker`: only these models")
-    worker_providers: list[str] = Field(default_factory=list, description="`reelay worker`: only these providers")
+    worker_models: EnvList = Field(default_factory=list, description="`reelay worker`: only these models")
+    worker_providers: EnvList = Field(default_factory=list, description="`reelay worker`: only these providers")
     sweep_seconds: float = Field(default=15.0, gt=0, description="how often workers look for lapsed leases")
     cancel_check_seconds: float = Field(
         default=0.5, gt=0, le=30, description="how often a running job checks for cancellation (one query each)"
@@ -89,8 +109,8 @@ class Settings(BaseSettings):
     default_budget_usd: float | None = Field(default=None, ge=0, description="USD of cost estimates per key")
     idempotency_hours: float = Field(default=24.0, gt=0, description="how long an Idempotency-Key is remembered")
     webhook_allow_http: bool = Field(default=False, description="development only: allow http:// webhook URLs")
-    webhook_allow_hosts: list[str] = Field(default_factory=list, description="development allowlist for webhooks")
-    webhook_retry_delays: list[float] = Field(default_factory=lambda: [5.0, 15.0, 45.0], min_length=0)
+    webhook_allow_hosts: EnvList = Field(default_factory=list, description="development allowlist for webhooks")
+    webhook_retry_delays: EnvFloats = Field(default_factory=lambda: [5.0, 15.0, 45.0], min_length=0)
     webhook_timeout: float = Field(default=30.0, gt=0, description="seconds per delivery attempt")
 
     def resolved_database_url(self) -> str:

@@ -1,71 +1,292 @@
 """A process pool for CPU-bound media work (rendering, probing, thumbnails).
 
 Rendering in worker processes keeps the event loop, and so the API's latency, free of the GIL
-held by frame synthesis. A pool broken by a crashed child is replaced on the next call.
+held by frame synthesis. Unlike ``concurrent.futures.ProcessPoolExecutor`` every task here knows
+its process, which buys four guarantees the executor cannot give:
+
+- **Kill one task.** ``kill(future)`` stops the process running that task (a cancelled render stops
+  at once, not at its next frame check) and only that one; the others keep running.
+- **Bounded memory.** Each child runs under ``RLIMIT_AS`` (``memory_limit_mb``): an allocation
+  past it raises ``MemoryError`` in the child, which fails that task with ``RenderOutOfMemory``
+  instead of letting the kernel's OOM killer pick a victim on the host. The child is then replaced.
+- **No orphans.** Children exit when the parent dies, even by SIGKILL: ``PR_SET_PDEATHSIG`` on
+  Linux, and a thread that watches the parent's pid everywhere (the fallback; at most 1 s late).
+- **Lazy start.** No process starts until the first task arrives; ``warm_up`` starts them early
+  for callers that want it (a benchmark), and the app does not call it.
+
+A child that dies mid-task (a crash, a SIGKILL from outside) fails that task with
+``BrokenProcessPool``, as the executor did, so callers keep treating it as retryable.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ctypes
+import ctypes.util
 import multiprocessing
+import os
+import signal
+import sys
+import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import ParamSpec, TypeVar
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from typing import Any, ParamSpec, TypeVar
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
+PR_SET_PDEATHSIG = 1
+PARENT_CHECK_SECONDS = 0.5
 
-def _warm() -> None:
-    """Import the heavy media modules once per child, so the first job does not pay for it."""
-    import reelay.engine  # noqa: F401
+
+class RenderOutOfMemory(MemoryError):
+    """The task needed more memory than the pool's per-process limit allows."""
+
+
+class TaskKilled(Exception):
+    """The task's process was stopped on purpose (``ProcessPool.kill``)."""
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    """Arrange for this child to die with its parent: the kernel's signal, else a watchdog thread."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            threading.Event().wait(PARENT_CHECK_SECONDS)
+            if os.getppid() != parent_pid:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="reelay-parent-watch", daemon=True).start()
+
+
+def _limit_memory(limit_mb: int | None) -> None:
+    if limit_mb:
+        import resource
+
+        limit = limit_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def _child_main(conn: Connection, parent_pid: int, memory_limit_mb: int | None) -> None:
+    """A child's life: guard, import the media modules once, then run tasks until told to stop."""
+    _exit_with_parent(parent_pid)
+    _limit_memory(memory_limit_mb)
+    import reelay.engine  # noqa: F401  (imported once per child, so the first job does not pay for it)
+
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        fn, args, kwargs = task
+        try:
+            outcome: tuple[str, Any] = ("ok", fn(*args, **kwargs))
+        except MemoryError:
+            outcome = ("oom", None)
+        except BaseException as error:  # sent back to the caller, which re-raises it
+            outcome = ("error", error)
+        try:
+            conn.send(outcome)
+        except Exception as error:  # an unpicklable result or exception
+            conn.send(("error", RuntimeError(f"{type(error).__name__}: {error}")))
+        if outcome[0] == "oom":
+            return  # a process that hit its limit may be fragmented: start a fresh one
+
+
+@dataclass
+class _Child:
+    process: BaseProcess
+    conn: Connection
+    killed: bool = False
+
+
+@dataclass
+class _Task:
+    fn: Callable[..., Any]
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    future: Future[Any] = field(default_factory=Future)
+    child: _Child | None = None
 
 
 class ProcessPool:
-    def __init__(self, processes: int) -> None:
+    def __init__(self, processes: int, *, memory_limit_mb: int | None = None) -> None:
         self.processes = processes
-        self._executor: ProcessPoolExecutor | None = None
+        self.memory_limit_mb = memory_limit_mb
+        self._context = multiprocessing.get_context("spawn")
+        self._lock = threading.Lock()
+        self._idle: list[_Child] = []
+        self._running: dict[int, _Task] = {}  # id(future) -> task
+        self._slots = threading.BoundedSemaphore(processes)
+        self._closed = False
+        self._spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reelay-pool-spawner")
 
-    def _pool(self) -> ProcessPoolExecutor:
-        if self._executor is None:
-            context = multiprocessing.get_context("spawn")
-            self._executor = ProcessPoolExecutor(max_workers=self.processes, mp_context=context)
-        return self._executor
+    # -- children ----------------------------------------------------------------------------------
+
+    def _start_child(self) -> _Child:
+        """Start a child from the one long-lived spawner thread: PR_SET_PDEATHSIG fires when the
+        *thread* that started a child ends, so a short-lived task thread would take its child with it."""
+        return self._spawner.submit(self._spawn).result()
+
+    def _spawn(self) -> _Child:
+        parent, child_end = self._context.Pipe()
+        process = self._context.Process(
+            target=_child_main, args=(child_end, os.getpid(), self.memory_limit_mb), daemon=True, name="reelay-render"
+        )
+        process.start()
+        child_end.close()
+        return _Child(process, parent)
+
+    def _take_child(self) -> _Child:
+        with self._lock:
+            while self._idle:
+                child = self._idle.pop()
+                if child.process.is_alive():
+                    return child
+                child.conn.close()
+        return self._start_child()
+
+    def _give_back(self, child: _Child) -> None:
+        with self._lock:
+            if not self._closed and child.process.is_alive() and not child.killed:
+                self._idle.append(child)
+                return
+        _stop(child)
+
+    # -- tasks ---------------------------------------------------------------------------------------
 
     def warm_up(self) -> list[Future[None]]:
-        """Start the children now rather than on the first job; the futures end when they are ready."""
-        return [self._pool().submit(_warm) for _ in range(self.processes)]
+        """Start every child now rather than on the first task; the futures end when each is started."""
+        futures: list[Future[None]] = []
+        with self._lock:
+            missing = self.processes - len(self._idle)
+        for _ in range(max(0, missing)):
+            child = self._start_child()
+            self._give_back(child)
+            done: Future[None] = Future()
+            done.set_result(None)
+            futures.append(done)
+        return futures
 
     def submit(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> asyncio.Future[T]:
-        """Run ``fn`` in a child; the returned future can be awaited or polled."""
-        try:
-            future: Future[T] = self._pool().submit(fn, *args, **kwargs)
-        except BrokenProcessPool:
-            self._replace()
-            future = self._pool().submit(fn, *args, **kwargs)
-        return asyncio.wrap_future(future)
+        """Run ``fn`` in a child; the returned future can be awaited, polled or passed to ``kill``."""
+        task = _Task(fn, args, dict(kwargs))
+        threading.Thread(target=self._run_task, args=(task,), name="reelay-pool-task", daemon=True).start()
+        wrapped: asyncio.Future[T] = asyncio.wrap_future(task.future)
+        with self._lock:
+            self._running[id(wrapped)] = task
+        wrapped.add_done_callback(self._forget)
+        return wrapped
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        try:
-            return await self.submit(fn, *args, **kwargs)
-        except BrokenProcessPool:
-            self._replace()
-            raise
+        return await self.submit(fn, *args, **kwargs)
 
-    def _replace(self) -> None:
-        old, self._executor = self._executor, None
-        if old is not None:
-            old.shutdown(wait=False, cancel_futures=True)
+    def kill(self, future: asyncio.Future[Any]) -> bool:
+        """Stop the process running ``future``'s task now; the future fails with ``TaskKilled``.
+
+        A task still waiting for a process is dropped before it starts. False if it had ended.
+        """
+        with self._lock:
+            task = self._running.get(id(future))
+        if task is None or task.future.done():
+            return False
+        with self._lock:
+            child = task.child
+            if child is not None:
+                child.killed = True
+        if child is not None:
+            with contextlib.suppress(OSError):
+                child.process.kill()  # the task thread sees the pipe close and fails the future
+        with contextlib.suppress(Exception):
+            task.future.set_exception(TaskKilled("the task was stopped"))
+        return True
+
+    def _forget(self, future: asyncio.Future[Any]) -> None:
+        with self._lock:
+            self._running.pop(id(future), None)
+
+    def _run_task(self, task: _Task) -> None:
+        """On a thread per task: wait for a slot, hand the task to a child, wait for its answer."""
+        try:
+            self._run_in_child(task)
+        except Exception as error:  # the pool was shut down, or a child could not start
+            with contextlib.suppress(Exception):
+                task.future.set_exception(BrokenProcessPool(f"no render process could run the task: {error}"))
+
+    def _run_in_child(self, task: _Task) -> None:
+        with self._slots:
+            if task.future.done():  # killed while waiting for a slot
+                return
+            child = self._take_child()
+            with self._lock:
+                task.child = child
+                killed_early = task.future.done()
+            if killed_early:
+                child.killed = True
+                self._give_back(child)
+                return
+            try:
+                child.conn.send((task.fn, task.args, task.kwargs))
+                kind, value = child.conn.recv()
+            except (EOFError, OSError, BrokenPipeError):
+                child.killed = True
+                self._give_back(child)
+                code = child.process.exitcode
+                with contextlib.suppress(Exception):
+                    task.future.set_exception(
+                        BrokenProcessPool(f"the render process died (exit code {code}) while running a task")
+                    )
+                return
+            if kind == "oom":
+                child.killed = True
+            self._give_back(child)
+            with contextlib.suppress(Exception):  # kill() may have failed the future already
+                if kind == "ok":
+                    task.future.set_result(value)
+                elif kind == "oom":
+                    limit = f"{self.memory_limit_mb} MB" if self.memory_limit_mb else "the machine's memory"
+                    task.future.set_exception(RenderOutOfMemory(f"the task needed more than {limit}"))
+                else:
+                    task.future.set_exception(value)
 
     def shutdown(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
+        """Stop every child: idle ones at once, busy ones are killed (their tasks fail)."""
+        with self._lock:
+            self._closed = True
+            children = list(self._idle)
+            self._idle.clear()
+            busy = [task.child for task in self._running.values() if task.child is not None]
+        for child in children + busy:
+            _stop(child)
+        self._spawner.shutdown(wait=False)
+
+
+def _stop(child: _Child) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        child.conn.send(None)
+    with contextlib.suppress(OSError, ValueError):
+        child.conn.close()
+    child.process.join(timeout=1)
+    if child.process.is_alive():
+        child.process.kill()
+        child.process.join(timeout=5)
 
 
 def is_broken_pool(error: BaseException) -> bool:
     return isinstance(error, BrokenProcessPool)
 
 
-__all__ = ["ProcessPool", "is_broken_pool"]
+__all__ = ["ProcessPool", "RenderOutOfMemory", "TaskKilled", "is_broken_pool"]

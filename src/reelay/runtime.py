@@ -113,7 +113,7 @@ async def build_runtime(settings: Settings, *, extra_providers: ProviderFactory 
     links = Links(UrlSigner(load_or_create_secret(data_dir / "secret.key")), settings.public_url, storage)
     security = build_security(settings, store.engine, links)
     catalog = load_catalog(settings.catalog_dirs)
-    pool = ProcessPool(settings.local_render_processes)
+    pool = ProcessPool(settings.local_render_processes, memory_limit_mb=settings.render_memory_mb or None)
     http = httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=10.0), follow_redirects=True, trust_env=False)
     providers: dict[str, Provider] = {"local": LocalProvider(pool, data_dir / "work")}
     routing = load_routing_config(settings.config_file)

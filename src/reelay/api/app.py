@@ -47,7 +47,7 @@ def create_app(settings: Settings | None = None, *, extra_providers: ProviderFac
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = await build_runtime(settings, extra_providers=extra_providers)
-        app.state.warming = runtime.pool.warm_up() if runtime.runs_workers else []
+        app.state.warming = []  # the render pool starts its processes when the first local task arrives
         app.state.ctx = AppContext(
             service=runtime.service,
             links=runtime.links,

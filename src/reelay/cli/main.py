@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,6 +21,7 @@ from reelay.cli.videos import print_remote_models
 from reelay.cli.worker import worker as worker_command
 from reelay.config import Settings
 from reelay.logs import configure_logging
+from reelay.runtime_summary import SOURCES_HELP, runtime_summary
 
 KEEP_ALIVE_SECONDS = 65
 
@@ -31,7 +33,10 @@ def _settings(**overrides: Any) -> Settings:
     return Settings(**{k: v for k, v in overrides.items() if v is not None})
 
 
-@app.command()
+_SERVE_HELP = f"Run the gateway: API, in-process workers, SQLite and local storage in one process.\n\n{SOURCES_HELP}"
+
+
+@app.command(help=_SERVE_HELP)
 def serve(
     host: Annotated[str | None, typer.Option(help="address to bind (default 127.0.0.1)")] = None,
     port: Annotated[int | None, typer.Option(help="port to listen on (default 8000)")] = None,
@@ -47,7 +52,7 @@ def serve(
         str, typer.Option(envvar="REELAY_LOG_FORMAT", help="json (one object per line) or text")
     ] = "json",
 ) -> None:
-    """Run the gateway: API, in-process workers, SQLite and local storage in one process."""
+    """Run the gateway (the --help text is ``_SERVE_HELP``: what runs, and where it is configured)."""
     import uvicorn
 
     from reelay.api.app import create_app
@@ -59,6 +64,8 @@ def serve(
         f"[bold]Reelay {__version__}[/bold] on http://{settings.host}:{settings.port}  "
         f"(data: {settings.data_dir}{', demo mode' if settings.demo else ''})"
     )
+    console.print(runtime_summary(settings), highlight=False, soft_wrap=True)
+    logging.getLogger("reelay").info("runtime", extra={"summary": runtime_summary(settings)})
     uvicorn.run(
         create_app(settings),
         host=settings.host,

@@ -67,6 +67,7 @@ def worker(
 
 async def _run(settings: Settings) -> None:
     from reelay.runtime import build_runtime
+    from reelay.runtime_summary import runtime_summary
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -79,6 +80,7 @@ async def _run(settings: Settings) -> None:
             f"reelay worker: {settings.workers} CPU jobs and {settings.submit_concurrency} submissions at once, "
             f"data in {settings.data_dir}"
         )
+        console.print(runtime_summary(settings), highlight=False, soft_wrap=True)
         await stop.wait()
     finally:
         await runtime.close()

@@ -8,13 +8,14 @@ mode) are scaled to fit, keeping the ratio, and the real output size is what the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 from reelay.errors import InvalidMedia, UpstreamError
-from reelay.procpool import ProcessPool, is_broken_pool
+from reelay.procpool import ProcessPool, RenderOutOfMemory, TaskKilled, is_broken_pool
 from reelay.providers.base import PollResult, ProviderJob
 from reelay.providers.local_render import render_job
 
@@ -105,14 +106,18 @@ class LocalProvider:
         shutil.rmtree(render.folder, ignore_errors=True)
 
     async def cancel(self, upstream_id: str) -> None:
+        """Stop the render now: its process is killed (and replaced), not asked to stop at a frame."""
         render = self._renders.get(upstream_id)
         if render is not None:
-            render.cancel_file.touch()
-            render.future.add_done_callback(_read_outcome)  # the render stops with RenderCancelled; nobody polls
+            with contextlib.suppress(OSError):
+                render.cancel_file.touch()  # for a render between frames in a process that outlives kill
+            render.future.add_done_callback(_read_outcome)  # nobody polls a cancelled render
+            self._pool.kill(render.future)
 
     def discard(self, upstream_id: str) -> None:
         render = self._renders.pop(upstream_id, None)
         if render is not None:
+            self._pool.kill(render.future)
             shutil.rmtree(render.folder, ignore_errors=True)
 
 
@@ -132,8 +137,14 @@ def _read_progress(path: Path) -> float | None:
 def _as_upstream_error(error: BaseException) -> UpstreamError:
     if isinstance(error, InvalidMedia):
         return UpstreamError(error.message, retryable=False, code=error.code)
-    if error.__class__.__name__ == "RenderCancelled":
+    if error.__class__.__name__ == "RenderCancelled" or isinstance(error, TaskKilled):
         return UpstreamError("the render was cancelled", retryable=False, code="cancelled")
+    if isinstance(error, RenderOutOfMemory):
+        return UpstreamError(
+            f"the render ran out of memory ({error}); send a smaller input or raise REELAY_RENDER_MEMORY_MB",
+            retryable=False,
+            code="render_out_of_memory",
+        )
     if is_broken_pool(error):
         return UpstreamError("the render process died", retryable=True, code="render_crashed")
     return UpstreamError(f"the local engine failed: {error}", retryable=False, code="render_failed")
