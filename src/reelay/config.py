@@ -111,6 +111,9 @@ class Settings(BaseSettings):
     webhook_allow_http: bool = Field(default=False, description="development only: allow http:// webhook URLs")
     webhook_allow_hosts: EnvList = Field(default_factory=list, description="development allowlist for webhooks")
     webhook_retry_delays: EnvFloats = Field(default_factory=lambda: [5.0, 15.0, 45.0], min_length=0)
+    metrics_access: Literal["admin", "open", "off"] = Field(
+        default="admin", description="GET /metrics: admin key once keys exist, open (no key), or off (404)"
+    )
     webhook_timeout: float = Field(default=30.0, gt=0, description="seconds per delivery attempt")
 
     def resolved_database_url(self) -> str:

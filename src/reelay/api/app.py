@@ -19,6 +19,7 @@ from reelay import __version__
 from reelay.api import errors
 from reelay.api.body_limit import BodyLimitMiddleware
 from reelay.api.deps import AppContext, principal
+from reelay.api.metrics import metrics_access
 from reelay.api.metrics import router as metrics_router
 from reelay.api.polling_route import PollingShortcut
 from reelay.api.request_context import RequestContextMiddleware
@@ -86,10 +87,10 @@ def create_app(settings: Settings | None = None, *, extra_providers: ProviderFac
         app.include_router(models_router, prefix=prefix, dependencies=authenticated)
         app.include_router(webhooks_router, prefix=prefix, dependencies=authenticated)
         app.include_router(usage_router, prefix=prefix, dependencies=authenticated)
-    app.include_router(files_router, prefix="/v1")
-    app.include_router(admin_router, prefix="/v1")
+        app.include_router(files_router, prefix=prefix)  # issue 13: /openai/v1 too, as the README says
+        app.include_router(admin_router, prefix=prefix)
     app.include_router(health_router)
-    app.include_router(metrics_router)
+    app.include_router(metrics_router, dependencies=[Depends(metrics_access(settings.metrics_access))])
     mount_playground(app)  # the web playground at / and /playground (static files in api/static/)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

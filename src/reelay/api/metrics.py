@@ -17,15 +17,17 @@ increments them; nothing here decides behaviour. Where the numbers come from:
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from reelay.api.deps import AppContext, context
+from reelay.api.deps import AppContext, context, principal
 from reelay.billing.ledger import LedgerEntry
 from reelay.billing.models import EntryState
+from reelay.errors import NotFound, PermissionDenied
 from reelay.jobs.models import JobStatus, VideoJob
 
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -108,6 +110,28 @@ async def refresh_job_gauges(ctx: AppContext) -> None:
 
 
 router = APIRouter(tags=["health"])
+
+MetricsAccess = Literal["admin", "open", "off"]
+
+
+def metrics_access(access: MetricsAccess) -> Callable[[Request], Awaitable[None]]:
+    """The ``/metrics`` dependency for ``REELAY_METRICS_ACCESS`` (docs/operations.md).
+
+    ``admin`` (default): an admin key once keys exist (while none exist every route is open on
+    loopback, this one too). ``open``: no key, for a scraper on a private network. ``off``: 404.
+    """
+
+    async def check(request: Request) -> None:
+        if access == "off":
+            raise NotFound("metrics are turned off on this server (REELAY_METRICS_ACCESS=off)")
+        if access == "open":
+            return
+        if not (await principal(request)).admin:
+            raise PermissionDenied(
+                "GET /metrics needs an admin key; or set REELAY_METRICS_ACCESS=open for a private scraper"
+            )
+
+    return check
 
 
 @router.get("/metrics", summary="Prometheus metrics (text exposition format)", response_class=Response)

@@ -398,13 +398,16 @@ def _build_request(
     extensions: dict[str, object] = {"timeout": httpx.Timeout(policy.timeout).as_dict()}
     if checked.url.scheme == "https" and not checked.is_ip_literal:
         extensions["sni_hostname"] = checked.host.rstrip(".")
-    pinned = {
-        "Host": checked.url.netloc.decode("ascii"),
-        "User-Agent": _USER_AGENT,
-        "Accept": "*/*",
-        "Accept-Encoding": "identity",  # so Content-Length is the size we will read
-        **(headers or {}),
-    }
+    pinned = httpx.Headers(
+        {
+            "Host": checked.url.netloc.decode("ascii"),
+            "User-Agent": _USER_AGENT,
+            "Accept": "*/*",
+            "Accept-Encoding": "identity",  # so Content-Length is the size we will read
+        }
+    )
+    for name, value in (headers or {}).items():
+        pinned[name] = value  # case-insensitive: a caller's user-agent replaces ours, never joins it
     url = checked.url.copy_with(host=str(address), fragment=None)
     return httpx.Request(method, url, headers=pinned, content=content, extensions=extensions)
 

@@ -1,0 +1,65 @@
+"""The audit's smaller findings: /metrics access is a setting, every route is under /openai/v1 too,
+webhook requests carry one User-Agent, and media errors name the upload, not a temporary file."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import httpx
+import pytest
+
+from reelay.security.fetch import FetchPolicy, _build_request, _CheckedURL
+from tests.security.keyed import bearer, create_key, reelay
+
+
+@pytest.mark.parametrize(
+    ("access", "anonymous", "user", "admin"),
+    [("admin", 401, 403, 200), ("open", 200, 200, 200), ("off", 404, 404, 404)],
+)
+def test_metrics_access_setting(tmp_path: Path, access: str, anonymous: int, user: int, admin: int) -> None:
+    with reelay(tmp_path, metrics_access=access) as client:
+        admin_key = create_key(client, admin=True)
+        user_key = create_key(client, admin_key)
+        assert client.get("/metrics").status_code == anonymous
+        assert client.get("/metrics", headers=bearer(user_key)).status_code == user
+        assert client.get("/metrics", headers=bearer(admin_key)).status_code == admin
+
+
+def test_metrics_are_open_while_no_key_exists(tmp_path: Path) -> None:
+    with reelay(tmp_path) as client:
+        assert client.get("/metrics").status_code == 200
+
+
+def test_admin_and_files_routes_are_served_under_openai_v1_too(tmp_path: Path) -> None:
+    with reelay(tmp_path) as client:
+        admin_key = create_key(client, admin=True)
+        listed = client.get("/openai/v1/admin/keys", headers=bearer(admin_key))
+        assert listed.status_code == 200 and listed.json()["data"], listed.text
+        missing = client.get("/openai/v1/files/videos/nothing.mp4", headers=bearer(admin_key))
+        same = client.get("/v1/files/videos/nothing.mp4", headers=bearer(admin_key))
+        assert (missing.status_code, missing.json()) == (same.status_code, same.json())  # the route, not a 404
+
+
+def test_a_webhook_request_carries_one_user_agent() -> None:
+    checked = _CheckedURL(
+        url=httpx.URL("https://hooks.example/in"), host="hooks.example", addresses=(), is_ip_literal=False
+    )
+    import ipaddress
+
+    request = _build_request(
+        checked, ipaddress.ip_address("93.184.216.34"), FetchPolicy(), headers={"user-agent": "Reelay-webhooks/1"}
+    )
+    assert request.headers.get_list("user-agent") == ["Reelay-webhooks/1"]
+
+
+def test_a_media_error_names_the_uploaded_file(tmp_path: Path) -> None:
+    with reelay(tmp_path) as client:
+        response = client.post(
+            "/v1/videos",
+            data={"prompt": "x"},
+            files={"input_video": ("holiday.mp4", io.BytesIO(b"not a video at all" * 20), "video/mp4")},
+        )
+        assert response.status_code == 400, response.text
+        message = response.json()["error"]["message"]
+        assert "'holiday.mp4'" in message and ".input" not in message, message
