@@ -63,3 +63,25 @@ def test_a_media_error_names_the_uploaded_file(tmp_path: Path) -> None:
         assert response.status_code == 400, response.text
         message = response.json()["error"]["message"]
         assert "'holiday.mp4'" in message and ".input" not in message, message
+
+
+def test_json_and_multipart_seconds_replay_under_one_idempotency_key(tmp_path: Path) -> None:
+    with reelay(tmp_path) as client:
+        key = {"Idempotency-Key": "same-seconds"}
+        first = client.post("/v1/videos", json={"prompt": "idem a", "seconds": 1}, headers=key)
+        form = client.post("/v1/videos", data={"prompt": "idem a", "seconds": "1"}, headers=key)
+        text = client.post("/v1/videos", json={"prompt": "idem a", "seconds": "1.0"}, headers=key)
+        assert (first.status_code, form.status_code, text.status_code) == (202, 200, 200), form.text
+        assert first.json()["id"] == form.json()["id"] == text.json()["id"]
+        other = client.post("/v1/videos", data={"prompt": "idem a", "seconds": "2"}, headers=key)
+        assert other.status_code == 409
+
+
+def test_a_data_uri_over_the_limit_is_413_naming_the_field(tmp_path: Path) -> None:
+    import base64
+
+    with reelay(tmp_path, max_image_bytes=1024 * 1024) as client:
+        uri = "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * (2 * 1024 * 1024)).decode()
+        response = client.post("/v1/videos", json={"prompt": "x", "input_reference": {"image_url": uri}})
+        assert response.status_code == 413, response.text
+        assert response.json()["error"]["param"] == "input_reference"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -65,13 +66,13 @@ def fingerprint(operation: str, request: CreateRequest, webhook_url: Any = None)
         "operation": operation,
         "prompt": request.prompt,
         "model": request.model,
-        "seconds": request.seconds,
+        "seconds": _number(request.seconds),
         "seconds_field": request.seconds_field,
         "size": request.size,
         "aspect_ratio": request.aspect_ratio,
-        "resolution": request.resolution,
-        "n": request.n,
-        "seed": request.seed,
+        "resolution": _number(request.resolution),
+        "n": _number(request.n),
+        "seed": _number(request.seed),
         "reference_mode": request.reference_mode,
         "deadline_seconds": request.deadline_seconds,
         "references": [_source(s) for s in request.references],
@@ -81,6 +82,17 @@ def fingerprint(operation: str, request: CreateRequest, webhook_url: Any = None)
     }
     encoded = json.dumps(body, sort_keys=True, default=str, ensure_ascii=True, separators=(",", ":"))
     return hashlib.sha256(encoded.encode("ascii")).hexdigest()
+
+
+def _number(value: Any) -> Any:
+    """``1``, ``1.0``, ``"1"`` and ``" 1 "`` alike: a multipart form has only strings, JSON has numbers."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return value
+    try:
+        number = float(value.strip() if isinstance(value, str) else value)
+    except (ValueError, OverflowError):
+        return value if isinstance(value, str) else f"huge:{type(value).__name__}:{hash(value)}"
+    return repr(number) if math.isfinite(number) else value
 
 
 def _source(source: MediaSource) -> list[str]:

@@ -113,7 +113,7 @@ async def read_source(
                 raise InvalidRequest(f"{param} cannot refer to a video id", param=param)
             await asyncio.to_thread(shutil.copyfile, await lookup_video(source.value), target)
         return await _validate(target, kind, param, _shown_name(source, kind))
-    except InvalidRequest as error:
+    except (InvalidRequest, PayloadTooLarge) as error:  # both name the field they are about
         target.unlink(missing_ok=True)
         if error.param is None:
             error.param = param
