@@ -212,6 +212,7 @@ class ProcessPool:
                 child.process.kill()  # the task thread sees the pipe close and fails the future
         with contextlib.suppress(Exception):
             task.future.set_exception(TaskKilled("the task was stopped"))
+        future.add_done_callback(lambda done: done.cancelled() or done.exception())  # expected: not "never retrieved"
         return True
 
     def _forget(self, future: asyncio.Future[Any]) -> None:
