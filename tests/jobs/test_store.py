@@ -184,7 +184,8 @@ async def test_a_waiting_job_holds_nothing_and_is_polled_when_due(store: JobStor
     assert await store.claim_due_polls("relay1", 30, limit=10) == []  # not due yet
     await asyncio.sleep(0.6)
     [leased] = await store.claim_due_polls("relay1", 30, limit=10)
-    assert leased.id == "video_a" and leased.lease_owner == "relay1"
+    assert leased.id == "video_a" and leased.runs[0].upstream_id == "up_1"
+    assert (await store.get("video_a")).lease_owner == "relay1"  # type: ignore[union-attr]
     assert await store.claim_due_polls("relay2", 30, limit=10) == []  # leased: nobody polls it twice
     runs[0].progress = 0.5
     await store.save_polls("relay1", [PollUpdate("video_a", runs, 47, Stage.WAIT, time.time() + 60)])
