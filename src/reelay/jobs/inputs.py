@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import tempfile
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Literal
 
-from reelay.engine import probe, probe_image
 from reelay.errors import InvalidMedia, InvalidRequest, PayloadTooLarge
 from reelay.jobs.input_media import image_type, video_type
 from reelay.security.fetch import FetchPolicy, decode_data_uri, fetch_url
@@ -123,6 +121,8 @@ async def read_source(
 
 
 async def _validate(path: Path, kind: MediaKind, param: str) -> MediaInput:
+    from reelay.engine.probe import probe, probe_image  # av, numpy, Pillow: loaded by the first upload
+
     if kind == "image":
         try:
             width, height = await asyncio.to_thread(probe_image, path)
@@ -151,6 +151,9 @@ async def _validate(path: Path, kind: MediaKind, param: str) -> MediaInput:
 
 
 def scratch_dir(base: Path) -> Path:
-    """A fresh folder for one request's inputs."""
-    base.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix="req_", dir=base))
+    """A fresh folder name for one request's inputs, created by ``read_source`` with its first file.
+
+    Most creates carry no input file, and creating and removing a folder for each was a measurable
+    part of a create (docs/benchmarks.md), so nothing touches the disk until there is something to
+    write. Removing the folder afterwards tolerates its absence."""
+    return base / f"req_{uuid.uuid4().hex}"
