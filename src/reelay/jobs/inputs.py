@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import BinaryIO, Literal
 
 from reelay.errors import InvalidMedia, InvalidRequest, PayloadTooLarge
-from reelay.jobs.input_media import image_type, video_type
 from reelay.security.fetch import FetchPolicy, decode_data_uri, fetch_url
 
 MediaKind = Literal["image", "video"]
@@ -122,6 +121,7 @@ async def read_source(
 
 async def _validate(path: Path, kind: MediaKind, param: str) -> MediaInput:
     from reelay.engine.probe import probe, probe_image  # av, numpy, Pillow: loaded by the first upload
+    from reelay.jobs.input_media import image_type, video_type
 
     if kind == "image":
         try:
