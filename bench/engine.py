@@ -2,12 +2,17 @@
 
 Renders 5 s 1280x720 clips in each mode (median of 3 runs, end to end through ``render()``,
 including writing the MP4), times frame synthesis alone for t2v/i2v, and prints the machine,
-the date and a table. It reports; it does not assert (tests never time anything).
+the date and a table. Then the floor and where a text-to-video render's time goes: x264 alone
+encoding the same 120 frames (already yuv420p) at the same preset and crf, in the same run, and each
+stage alone (synthesis, RGB → yuv420p, the audio bed, AAC, the final probe), in wall and CPU seconds.
+``--only-t2v`` skips the other modes. It reports; it does not assert (tests never time anything).
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
+import io
 import os
 import platform
 import statistics
@@ -23,22 +28,84 @@ from PIL import Image
 
 from machine import cpu_model  # bench/machine.py (scripts run from bench/)
 from reelay.engine import RenderSpec, make_spritesheet, make_thumbnail, render
-from reelay.engine.encode import VIDEO_CRF, VIDEO_PRESET
+from reelay.engine.audio import ambient_bed
+from reelay.engine.encode import AUDIO_BITRATE, VIDEO_CRF, VIDEO_PRESET
 from reelay.engine.image2video import image_frames
+from reelay.engine.probe import probe
 from reelay.engine.text2video import text_frames
 
 RUNS = 3
 W, H, SECONDS = 1280, 720, 5.0
 
 
-
 def median_time(fn: Callable[[], object], runs: int = RUNS) -> float:
-    times = []
+    return timed(fn, runs)[0]
+
+
+def timed(fn: Callable[[], object], runs: int = RUNS) -> tuple[float, float]:
+    """Median wall seconds and median CPU seconds (all threads of this process) of ``fn``."""
+    walls, cpus = [], []
     for _ in range(runs):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        walls.append(time.perf_counter() - start)
+        cpus.append(time.process_time() - cpu)
+    return statistics.median(walls), statistics.median(cpus)
+
+
+def x264_alone(frames: list[av.VideoFrame]) -> None:
+    """What ``Mp4Writer`` asks of libx264, with nothing else: yuv420p frames in, an MP4 in memory out."""
+    container = av.open(io.BytesIO(), "w", format="mp4")
+    stream = container.add_stream("libx264", rate=24)
+    stream.width, stream.height, stream.pix_fmt = W, H, "yuv420p"
+    stream.options = {"preset": VIDEO_PRESET, "crf": str(VIDEO_CRF)}
+    for n, frame in enumerate(frames):
+        frame.pts = n
+        for packet in stream.encode(frame):
+            container.mux(packet)
+    for packet in stream.encode(None):
+        container.mux(packet)
+    container.close()
+
+
+def aac_alone(pcm: np.ndarray) -> None:
+    container = av.open(io.BytesIO(), "w", format="mp4")
+    stream = container.add_stream("aac", rate=48_000)
+    stream.layout, stream.bit_rate = "stereo", AUDIO_BITRATE
+    for start in range(0, pcm.shape[1], 1024):
+        chunk = np.ascontiguousarray(pcm[:, start : start + 1024])
+        frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="stereo")
+        frame.sample_rate, frame.pts = 48_000, start
+        for packet in stream.encode(frame):
+            container.mux(packet)
+    for packet in stream.encode(None):
+        container.mux(packet)
+    container.close()
+
+
+def where_the_time_goes(spec: RenderSpec, out: Path) -> None:
+    """The end-to-end t2v render beside x264's own time for the same frames, and each stage alone."""
+    rgb = [np.asarray(frame) for frame in text_frames(spec)]
+    yuv = [av.VideoFrame.from_ndarray(a, "rgb24").reformat(format="yuv420p") for a in rgb]
+    pcm = ambient_bed(spec.prompt, spec.seed, SECONDS)
+    render(spec, out)
+    rows = [
+        ("render() end to end", timed(lambda: render(spec, out))),
+        ("x264 alone, same frames (floor)", timed(lambda: x264_alone(yuv))),
+        ("frame synthesis (120 RGB frames)", timed(lambda: [np.asarray(f) for f in text_frames(spec)])),
+        (
+            "RGB -> yuv420p (swscale)",
+            timed(lambda: [av.VideoFrame.from_ndarray(a, "rgb24").reformat(format="yuv420p") for a in rgb]),
+        ),
+        ("audio bed synthesis", timed(lambda: ambient_bed(spec.prompt, spec.seed, SECONDS))),
+        ("AAC encode alone", timed(lambda: aac_alone(pcm))),
+        ("final probe", timed(lambda: probe(out))),
+    ]
+    floor = rows[1][1][0]
+    print(f"\nwhere a t2v render's time goes (median of {RUNS}; CPU counts every thread of this process)")
+    print(f"{'stage':36} {'wall s':>7} {'cpu s':>7} {'x floor':>8}")
+    for label, (wall, cpu) in rows:
+        print(f"{label:36} {wall:7.2f} {cpu:7.2f} {wall / floor:8.2f}")
 
 
 def make_reference(path: Path) -> Path:
@@ -52,11 +119,16 @@ def make_reference(path: Path) -> Path:
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only-t2v", action="store_true", help="skip the other modes' table")
+    args = parser.parse_args()
     print("Reelay local engine benchmark")
     print(f"date     {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}")
     print(f"machine  nproc={len(os.sched_getaffinity(0))}  cpu={cpu_model()}")
-    print(f"software python {platform.python_version()}, av {av.__version__}, numpy {np.__version__}, "
-          f"Pillow {Image.__version__}; libx264 preset={VIDEO_PRESET} crf={VIDEO_CRF}")
+    print(
+        f"software python {platform.python_version()}, av {av.__version__}, numpy {np.__version__}, "
+        f"Pillow {Image.__version__}; libx264 preset={VIDEO_PRESET} crf={VIDEO_CRF}"
+    )
     print(f"clips    {W}x{H}, {SECONDS:g} s, 24 fps, AAC 48 kHz stereo; median of {RUNS} runs\n")
     with tempfile.TemporaryDirectory(prefix="reelay-bench-") as tmp_name:
         tmp = Path(tmp_name)
@@ -70,6 +142,9 @@ def main() -> int:
         def v2v(prompt: str) -> RenderSpec:
             return RenderSpec("v2v", prompt, W, H, SECONDS, video_path=source)
 
+        if args.only_t2v:
+            where_the_time_goes(t2v, tmp / "out.mp4")
+            return 0
         rows: list[tuple[str, RenderSpec, float | None]] = [
             ("t2v  (text-to-video, audio bed)", t2v, 2.0),
             ("i2v  (Ken Burns, audio bed)", i2v, 3.0),
@@ -97,6 +172,8 @@ def main() -> int:
         synth_i2v = median_time(lambda: list(image_frames(i2v)))
         print(f"  t2v: {synth_t2v:.2f} s for 120 frames ({120 / synth_t2v:.0f} fps)")
         print(f"  i2v: {synth_i2v:.2f} s for 120 frames incl. swscale to yuv420p ({120 / synth_i2v:.0f} fps)")
+
+        where_the_time_goes(t2v, tmp / "out.mp4")
 
         print("\nposters")
         thumb = median_time(lambda: make_thumbnail(source, tmp / "poster.jpg"))

@@ -36,19 +36,43 @@ class Connection:
         self.writer: asyncio.StreamWriter | None = None
 
     async def get(self, path: str) -> tuple[int, bytes]:
+        return await self.request("GET", path)
+
+    async def request(
+        self, method: str, path: str, body: bytes = b"", headers: tuple[tuple[str, str], ...] = ()
+    ) -> tuple[int, bytes]:
+        """One request on the kept-alive connection; the body is read by ``Content-Length`` or chunks."""
         if self.writer is None or self.reader is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
-        self.writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n\r\n".encode())
+        head_lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}"]
+        head_lines += [f"{name}: {value}" for name, value in headers]
+        if body or method in ("POST", "PUT", "PATCH"):
+            head_lines.append(f"Content-Length: {len(body)}")
+        self.writer.write(("\r\n".join(head_lines) + "\r\n\r\n").encode() + body)
         head = await self.reader.readuntil(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
         status = int(lines[0].split(" ", 2)[1])
-        length = 0
+        length, chunked = 0, False
         for line in lines[1:]:
             name, _, value = line.partition(":")
             if name.lower() == "content-length":
                 length = int(value)
-        body = await self.reader.readexactly(length)
-        return status, body
+            elif name.lower() == "transfer-encoding" and "chunked" in value.lower():
+                chunked = True
+        if chunked:
+            return status, await self._chunks()
+        return status, await self.reader.readexactly(length)
+
+    async def _chunks(self) -> bytes:
+        assert self.reader is not None
+        parts = []
+        while True:
+            size = int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16)
+            if size == 0:
+                await self.reader.readuntil(b"\r\n")  # no trailers are sent by the servers measured
+                return b"".join(parts)
+            parts.append(await self.reader.readexactly(size))
+            await self.reader.readexactly(2)
 
     def close(self) -> None:
         if self.writer is not None:

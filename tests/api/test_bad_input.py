@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
+import psycopg_pool
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.exc import OperationalError
@@ -14,7 +16,6 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from reelay.api.app import create_app
 from reelay.config import Settings
-from reelay.jobs.polling import PollingUnavailable
 
 SMALL_LIMIT = 3 * 1024 * 1024
 
@@ -185,9 +186,8 @@ def test_unknown_parameters_pass_through(client: TestClient) -> None:
     [
         OperationalError("SELECT …", {}, Exception("server closed the connection unexpectedly")),
         PoolTimeout("QueuePool limit of size 10 overflow 2 reached"),
-        # The polling pool's psycopg errors, as PsycopgRowReader raises them (wrapped: psycopg is an extra).
-        PollingUnavailable("OperationalError: connection failed: Connection refused"),
-        PollingUnavailable("PoolTimeout: couldn't get a connection after 30.00 sec"),
+        psycopg.OperationalError("connection failed: Connection refused"),  # the polling pool's own
+        psycopg_pool.PoolTimeout("couldn't get a connection after 30.00 sec"),
     ],
 )
 def test_an_unavailable_database_is_a_503_to_retry_not_a_500(

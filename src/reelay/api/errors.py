@@ -19,6 +19,14 @@ from reelay.jobs.store import DATABASE_UNAVAILABLE
 
 log = logging.getLogger("reelay.api")
 
+# A driver's own errors of the same kind, should one escape unwrapped (the polling reader wraps
+# psycopg's as SQLAlchemy's), recognised by name so the API never imports a driver to catch it.
+_DRIVER_UNAVAILABLE = {
+    ("psycopg", "OperationalError"),
+    ("psycopg", "InterfaceError"),
+    ("psycopg_pool", "PoolTimeout"),
+}
+
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large", 415: "unsupported_media_type"}
 
 
@@ -50,7 +58,16 @@ async def http_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def is_database_unavailable(error: BaseException) -> bool:
+    """``DATABASE_UNAVAILABLE``, or a database driver's unwrapped error of the same kind."""
+    if isinstance(error, DATABASE_UNAVAILABLE):
+        return True
+    return any((cls.__module__.split(".")[0], cls.__name__) in _DRIVER_UNAVAILABLE for cls in type(error).__mro__)
+
+
 async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    if is_database_unavailable(exc):
+        return await database_unavailable(request, exc)
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return JSONResponse(
         error_body("internal server error; the request was not completed", "server_error", "internal_error"),

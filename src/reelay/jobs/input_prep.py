@@ -14,7 +14,6 @@ from dataclasses import dataclass, replace
 
 from reelay.catalog import ModelCard
 from reelay.errors import InvalidRequest
-from reelay.jobs.input_media import convert_image, transcode_to_h264_mp4
 from reelay.jobs.inputs import MediaInput
 from reelay.normalize.report import ReportEntry
 
@@ -48,6 +47,8 @@ async def _fit_image(card: ModelCard, image: MediaInput, can_host: bool, entries
     if image.mime not in rules.image_types:
         target = rules.image_types[0]
         base = image.path.with_name(f"{image.path.stem}-converted")
+        from reelay.jobs.input_media import convert_image  # av and Pillow: loaded by the first conversion
+
         converted = await asyncio.to_thread(convert_image, image.path, target, base)
         new_path = base.with_suffix(converted.suffix)
         entries.append(
@@ -103,6 +104,8 @@ async def _fit_video(card: ModelCard, video: MediaInput, entries: list[ReportEnt
     wrong_codec = bool(rules.video_codecs) and video.codec not in rules.video_codecs
     if wrong_container or wrong_codec:
         target = video.path.with_name(f"{video.path.stem}-converted.mp4")
+        from reelay.jobs.input_media import transcode_to_h264_mp4  # av: loaded by the first transcode
+
         await asyncio.to_thread(transcode_to_h264_mp4, video.path, target)
         requested = {"container": container, "codec": video.codec}
         entries.append(

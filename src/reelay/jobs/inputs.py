@@ -11,17 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import tempfile
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Literal
 
-from reelay.engine import probe, probe_image
-from reelay.engine.coverfit import MAX_INTERMEDIATE_PIXELS
 from reelay.errors import InvalidMedia, InvalidRequest, PayloadTooLarge
-from reelay.jobs.input_media import image_type, video_type
 from reelay.security.fetch import FetchPolicy, decode_data_uri, fetch_url
 
 MediaKind = Literal["image", "video"]
@@ -135,6 +131,10 @@ def _shown_name(source: MediaSource, kind: MediaKind) -> str:
 
 
 async def _validate(path: Path, kind: MediaKind, param: str, shown: str) -> MediaInput:
+    from reelay.engine.coverfit import MAX_INTERMEDIATE_PIXELS  # av, numpy, Pillow: loaded by the first upload
+    from reelay.engine.probe import probe, probe_image
+    from reelay.jobs.input_media import image_type, video_type
+
     if kind == "image":
         try:
             width, height = await asyncio.to_thread(probe_image, path)
@@ -171,6 +171,9 @@ async def _validate(path: Path, kind: MediaKind, param: str, shown: str) -> Medi
 
 
 def scratch_dir(base: Path) -> Path:
-    """A fresh folder for one request's inputs."""
-    base.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix="req_", dir=base))
+    """A fresh folder name for one request's inputs, created by ``read_source`` with its first file.
+
+    Most creates carry no input file, and creating and removing a folder for each was a measurable
+    part of a create (docs/benchmarks.md), so nothing touches the disk until there is something to
+    write. Removing the folder afterwards tolerates its absence."""
+    return base / f"req_{uuid.uuid4().hex}"

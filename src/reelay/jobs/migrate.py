@@ -1,14 +1,21 @@
-"""Apply Alembic migrations to the configured database (on start, and by ``reelay migrate``)."""
+"""Apply Alembic migrations to the configured database (on start, and by ``reelay migrate``).
+
+A database already at the newest revision is recognised without Alembic: the heads are read from
+the revision files' ``revision`` / ``down_revision`` lines and compared with ``alembic_version``.
+Alembic (and Mako under it) is imported only when there is something to apply, which keeps it out
+of a restarted server's start-up time and memory.
+"""
 
 from __future__ import annotations
 
+import re
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import create_engine, text
+from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 # psycopg 3 serves both sides: SQLAlchemy's ``postgresql+psycopg`` dialect is sync or async by engine.
 _ASYNC_TO_SYNC = {
@@ -29,15 +36,48 @@ def sync_url(url: str) -> str:
     return parsed.set(drivername=driver).render_as_string(hide_password=False)
 
 
+_REVISION_LINE = re.compile(r"^(revision|down_revision)\s*(?::[^=]*)?=\s*(.+?)\s*$", re.MULTILINE)
+
+
+@cache
+def head_revisions() -> frozenset[str]:
+    """The revisions no other revision builds on, read from the files Alembic would load."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for script in (resources.files("reelay") / "migrations" / "versions").iterdir():
+        if not script.name.endswith(".py"):
+            continue
+        for name, value in _REVISION_LINE.findall(script.read_text()):
+            found = re.findall(r"[\"']([^\"']+)[\"']", value)  # a string, a tuple of them, or None
+            (revisions if name == "revision" else parents).update(found)
+    return frozenset(revisions - parents)
+
+
+def is_current(connection: Connection) -> bool:
+    """Whether ``alembic_version`` names exactly the heads (False for a new or older database)."""
+    try:
+        with connection.begin():
+            stored = {row[0] for row in connection.execute(text("SELECT version_num FROM alembic_version"))}
+    except DBAPIError:  # no table yet
+        return False
+    return bool(stored) and stored == head_revisions()
+
+
 def upgrade_database(url: str) -> None:
     """Bring the schema to the newest revision; safe to call on every start."""
     parsed = make_url(url)
     if parsed.drivername.startswith("sqlite") and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    config = Config()
-    config.set_main_option("script_location", str(resources.files("reelay") / "migrations"))
     engine = create_engine(sync_url(url))
     try:
+        with engine.connect() as probe:
+            if is_current(probe):
+                return
+        from alembic import command
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", str(resources.files("reelay") / "migrations"))
         with engine.begin() as connection:
             if connection.dialect.name == "postgresql":  # held until commit; DDL is transactional there
                 connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})

@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from reelay.engine import make_spritesheet, make_thumbnail, probe
-
 
 @dataclass(frozen=True)
 class ProbedOutput:
@@ -18,6 +16,8 @@ class ProbedOutput:
 
 def postprocess_video(video: str, thumbnail: str, spritesheet: str) -> ProbedOutput:
     """Probe ``video`` (raising InvalidMedia if it is not one) and write both images next to it."""
+    from reelay.engine import make_spritesheet, make_thumbnail, probe  # in the media process only
+
     info = probe(Path(video))
     make_thumbnail(Path(video), Path(thumbnail))
     make_spritesheet(Path(video), Path(spritesheet))

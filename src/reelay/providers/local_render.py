@@ -9,8 +9,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from reelay.engine import RenderSpec, render
-
 
 def render_job(
     *,
@@ -25,6 +23,8 @@ def render_job(
     video_path: str | None,
     folder: str,
 ) -> dict[str, object]:
+    from reelay.engine import RenderSpec, render  # in the render process only: the API never loads av
+
     base = Path(folder)
     progress_file = base / "progress"
     cancel_file = base / "cancel"

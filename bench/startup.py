@@ -1,0 +1,90 @@
+"""Start-up time and memory of a gateway serving remote models: `python bench/startup.py`.
+
+Starts ``reelay serve`` (the OpenAI-compatible provider configured, pointing at a closed loopback
+port: nothing is called) ``--runs`` times on a data directory already migrated, as a restart finds
+it, and times each launch to the first answer from ``/healthz``. Then prints the resident memory of
+each process in the tree of the last one, idle, and after ``--creates`` creates and as many retrieves
+(the jobs queue for the unreachable upstream; nothing renders). ``--python`` runs another checkout's
+interpreter, for before/after figures. It reports; it asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import urllib.request
+from pathlib import Path
+
+from machine import cpu_model  # bench/machine.py (scripts run from bench/)
+from procs import base_env, free_port, launch, tree_processes
+
+
+def post_json(url: str, body: dict[str, str]) -> dict[str, object]:
+    request = urllib.request.Request(url, json.dumps(body).encode(), {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return dict(json.loads(answer.read()))
+
+
+def show_tree(label: str, pid: int) -> None:
+    processes = tree_processes(pid)
+    total = sum(rss for _, rss, _ in processes)
+    print(f"\n{label}: process tree {total / 2**20:.0f} MiB")
+    for child, rss, command in processes:
+        print(f"  {child:>7}  {rss / 2**20:6.1f} MiB  {command[:110]}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--creates", type=int, default=50)
+    parser.add_argument("--python", default=sys.executable, help="the interpreter whose reelay to start")
+    args = parser.parse_args()
+    reelay = str(Path(args.python).with_name("reelay"))
+    env = base_env() | {
+        "REELAY_OPENAI_COMPATIBLE_API_KEY": "unused",
+        "REELAY_OPENAI_COMPATIBLE_BASE_URL": f"http://127.0.0.1:{free_port()}",  # nothing listens there
+    }
+    print("Reelay start-up and memory, serving a remote model")
+    print(f"date     {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}")
+    print(f"machine  nproc={len(os.sched_getaffinity(0))}  cpu={cpu_model()}  load {os.getloadavg()[0]:.1f}")
+    print(f"reelay   {reelay}")
+    with tempfile.TemporaryDirectory(prefix="reelay-startup-") as folder:
+        root = Path(folder)
+        data = root / "data"
+        env["REELAY_DATA_DIR"] = str(data)
+        subprocess.run([reelay, "migrate"], env=env, check=True, capture_output=True)
+        times, cpu = [], []
+        for run in range(args.runs):
+            port = free_port()
+            command = [reelay, "serve", "--port", str(port), "--log-level", "warning"]
+            server = launch("reelay", command, env, port, "/healthz", root / "serve.log")
+            times.append(server.started_s)
+            cpu.append(server.start_cpu_s)
+            if run < args.runs - 1:
+                server.stop()
+        print(
+            f"\nlaunch to first /healthz answer, {args.runs} starts: median {statistics.median(times):.2f} s "
+            f"(min {min(times):.2f}, max {max(times):.2f})\nCPU time of the process tree by then: median "
+            f"{statistics.median(cpu):.2f} s (min {min(cpu):.2f}, max {max(cpu):.2f})"
+        )
+        try:
+            show_tree("idle after start", server.popen.pid)
+            base = f"http://127.0.0.1:{server.port}/v1/videos"
+            for n in range(args.creates):
+                video = post_json(base, {"model": "wan2.2-t2v", "prompt": f"start-up probe {n}", "seconds": "4"})
+                with urllib.request.urlopen(f"{base}/{video['id']}", timeout=30) as answer:
+                    answer.read()
+            show_tree(f"after {args.creates} creates and retrieves", server.popen.pid)
+        finally:
+            server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
