@@ -8,6 +8,7 @@ import pytest
 
 from reelay.catalog import CustomSize, load_catalog
 from reelay.errors import InvalidRequest
+from reelay.normalize import GenerationParams, normalize
 from reelay.normalize.geometry import (
     fit_custom_size,
     match_tier_name,
@@ -105,6 +106,19 @@ def test_nearest_ratio_in_log_space() -> None:
     # 7 is closer to 8 in log space (ratio 8/7 = 1.14) than to 4 (7/4 = 1.75).
     assert nearest_ratio(card, 7.0) == "8:1"
     assert nearest_ratio(card, 5.0) == "4:1"
+
+
+@pytest.mark.parametrize("model", ["kling-2.1-master", "wan-2.5", "wan2.2-t2v"])
+@pytest.mark.parametrize(("ratio", "label"), [(4 / 3, "16:9"), (3 / 4, "9:16")])
+def test_a_tie_goes_to_the_first_ratio_in_the_card(model: str, ratio: float, label: str) -> None:
+    """4:3 is exactly as far from 16:9 as from 1:1 in log space; the docs promise the card's order decides."""
+    card = load_catalog().get(model)
+    assert card.aspect_ratios == ["16:9", "9:16", "1:1"]
+    assert nearest_ratio(card, ratio) == label
+    requested = "4:3" if ratio > 1 else "3:4"
+    assert normalize(GenerationParams(prompt="a fox", aspect_ratio=requested), card).aspect_ratio == label
+    reordered = card.model_copy(update={"aspect_ratios": ["1:1", "9:16", "16:9"]})
+    assert nearest_ratio(reordered, ratio) == "1:1"
 
 
 @pytest.mark.parametrize(

@@ -46,6 +46,30 @@ def test_replay_conflict_and_limits(tmp_path: Path) -> None:
     assert video_count(tmp_path) == 3
 
 
+def test_every_fingerprinted_field_makes_a_conflict(tmp_path: Path) -> None:
+    """The same key with any one field changed is a 409, never a replay of the first video."""
+    changes: list[dict[str, object]] = [
+        {"model": "wan-2.5"},
+        {"seconds": 3},
+        {"size": "1280x720"},
+        {"size": None, "aspect_ratio": "9:16"},
+        {"size": None, "resolution": "480p"},
+        {"seed": 7},
+        {"n": 2},
+        {"camera_motion": "dolly-in"},  # an unknown parameter, passed through as extra
+        {"webhook_url": "https://hooks.example.com/reelay"},
+    ]
+    with reelay(tmp_path, demo=True) as client:
+        for number, change in enumerate(changes):
+            key = {"Idempotency-Key": f"field-{number}"}
+            changed = {k: v for k, v in {**BODY, **change}.items() if v is not None}
+            first = client.post("/v1/videos", json=BODY, headers=key)
+            assert first.status_code == 202, first.text
+            again = client.post("/v1/videos", json=changed, headers=key)
+            assert again.status_code == 409, (change, again.status_code, again.text)
+            assert again.json()["error"]["code"] == "idempotency_conflict"
+
+
 def test_uploads_count_by_content_not_encoding(tmp_path: Path) -> None:
     make_image(tmp_path / "a.png", 320, 240)
     make_image(tmp_path / "b.png", 320, 200)

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
 
 from tests.security.keyed import bearer, create_key, key_id, reelay
 
@@ -39,6 +44,38 @@ def test_a_key_sees_only_its_own_videos(tmp_path: Path) -> None:
     database = sqlite3.connect(tmp_path / "reelay.db")
     assert database.execute("SELECT owner FROM videos").fetchall() == [(key_id(alice),)]
     database.close()
+
+
+def finished(client: TestClient, video_id: str, token: str, timeout: float = 90.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body: dict[str, Any] = client.get(f"/v1/videos/{video_id}", headers=bearer(token)).json()
+        if body["status"] in ("completed", "failed", "cancelled"):
+            return body
+        time.sleep(0.1)
+    raise AssertionError(f"{video_id} did not finish in {timeout} s")
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [("/v1/videos", "input_video"), ("/v1/videos/edits", "video"), ("/v1/videos/extensions", "video")],
+)
+def test_another_keys_video_is_not_an_input(tmp_path: Path, path: str, field: str) -> None:
+    """With ``model`` set the request gets past the model lookup and reaches the input lookup itself."""
+    with reelay(tmp_path, run_workers=True) as client:
+        admin = create_key(client, admin=True)
+        alice, bob = create_key(client, admin), create_key(client, admin)
+        made = client.post(
+            "/v1/videos", json={"prompt": "a fox", "seconds": 1, "size": "320x180"}, headers=bearer(alice)
+        )
+        video = made.json()["id"]
+        assert finished(client, video, alice)["status"] == "completed"
+        body = {"model": "reelay-local", "prompt": "again", "seconds": 1, field: {"id": video}}
+        stolen = client.post(path, json=body, headers=bearer(bob))
+        assert stolen.status_code == 404, stolen.text
+        assert stolen.json()["error"]["code"] == "video_not_found"
+        own = client.post(path, json=body, headers=bearer(alice))  # the same body is fine for its owner
+        assert own.status_code == 202, own.text
 
 
 def test_requests_per_minute_are_shared_between_processes(tmp_path: Path) -> None:
