@@ -136,10 +136,20 @@ async def test_cancel_while_queued(provider: FalProvider, fake: FalFake) -> None
     assert result.state == "failed"
 
 
-async def test_cancel_after_completion_is_quiet(provider: FalProvider, fake: FalFake) -> None:
+async def test_cancel_after_completion_is_quiet(provider: FalProvider, fake: FalFake, tmp_path: Path) -> None:
     upstream_id = await provider.submit(job())
-    await h.run_to_end(provider, upstream_id)
-    await provider.cancel(upstream_id)  # fal answers 400 ALREADY_COMPLETED; nothing to do
+    done = await h.run_to_end(provider, upstream_id)
+    assert done.state == "succeeded"
+    await provider.cancel(upstream_id)  # fal answers 400 ALREADY_COMPLETED: nothing to do, no error
+    cancels = [s for s in fake.seen if s.method == "PUT" and s.path.endswith(f"/{upstream_id}/cancel")]
+    assert len(cancels) == 1  # the request was sent, and its refusal swallowed
+    assert (await provider.poll(upstream_id)).state == "succeeded"  # the finished video is untouched
+    await provider.fetch_output(upstream_id, done, tmp_path / "out.mp4")
+    assert (tmp_path / "out.mp4").read_bytes() == fake.video
+    fake.fail_next(method="PUT", status=500)  # only fal's documented refusals are quiet
+    with pytest.raises(UpstreamError) as caught:
+        await provider.cancel(upstream_id)
+    assert caught.value.retryable
 
 
 @pytest.mark.parametrize(("fault", "code", "retryable"), h.HTTP_FAULTS)
