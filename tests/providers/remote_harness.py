@@ -6,6 +6,7 @@ each ``test_<provider>_end_to_end.py`` uses ``app_client`` / ``finish`` to drive
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -168,3 +169,10 @@ def assert_failed(client: TestClient, body: dict[str, Any], code: str) -> None:
     assert body["status"] == "failed" and body["error"]["code"] == code, body
     assert body["error"]["message"]
     assert client.get(f"/v1/videos/{body['id']}/content").status_code == 409
+
+
+def data_uri_bytes(uri: str) -> bytes:
+    """The bytes a ``data:<mime>;base64,…`` URI carries (a dropped or mangled input fails here)."""
+    header, _, payload = uri.partition(",")
+    assert header.startswith("data:") and header.endswith(";base64"), header[:60]
+    return base64.b64decode(payload, validate=True)

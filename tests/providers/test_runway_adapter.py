@@ -112,6 +112,9 @@ async def test_video_to_video(provider: RunwayProvider, fake: RunwayFake, provid
                               tmp_path: Path) -> None:
     edit = job(operation="edit", mode="v2v", model="aleph2", video_path=provider_media / "input.mp4")
     await h.round_trip(provider, edit, tmp_path / "out.mp4")
+    (create,) = fake.creates()
+    assert create.path == "/v1/video_to_video"
+    assert h.data_uri_bytes(create.body["videoUri"]) == (provider_media / "input.mp4").read_bytes()
 
 
 async def test_refused_ratio_is_not_retried(provider: RunwayProvider, fake: RunwayFake) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -104,7 +105,12 @@ async def test_round_trip(provider: VeoProvider, fake: VeoFake, tmp_path: Path) 
 
 
 async def test_image_to_video(provider: VeoProvider, fake: VeoFake, provider_media: Path, tmp_path: Path) -> None:
-    await h.round_trip(provider, job(mode="i2v", image_path=provider_media / "reference.png"), tmp_path / "o.mp4")
+    image = provider_media / "reference.png"
+    await h.round_trip(provider, job(mode="i2v", image_path=image), tmp_path / "o.mp4")
+    (create,) = fake.creates()  # Veo takes instances[0].image as optional: the test requires the image
+    sent = create.body["instances"][0]["image"]
+    assert sent["mimeType"] == "image/png"
+    assert base64.b64decode(sent["bytesBase64Encoded"], validate=True) == image.read_bytes()
 
 
 @pytest.mark.parametrize(("fault", "code", "retryable"), h.HTTP_FAULTS)
