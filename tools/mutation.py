@@ -80,6 +80,7 @@ def configure(copy: Path, group: Group) -> None:
         f"only_mutate = {json.dumps(list(group.modules))}\n"
         f"pytest_add_cli_args_test_selection = {json.dumps(list(group.tests))}\n"
         'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q"]\n'
+        'also_copy = ["docs", "README.md", "reelay.example.toml", "bench", ".ci"]\n'
     )
     with open(copy / "pyproject.toml", "a") as pyproject:
         pyproject.write(section)

@@ -6,7 +6,7 @@ import OpenAI, { toFile } from "openai";
 
 const client = new OpenAI({ baseURL: process.env.BASE_URL, apiKey: "unused", maxRetries: 0 });
 const outDir = process.env.OUT_DIR;
-const summary = { files: {}, skipped: [], checks: {} };
+const summary = { files: {}, checks: {} };
 
 async function poll(id) {
   for (;;) {
@@ -28,19 +28,6 @@ async function finished(video, name) {
   if (done.status !== "completed") throw new Error(`${video.id} ended ${done.status}: ${JSON.stringify(done.error)}`);
   summary.files[name] = { path: await download(done.id, `${name}.mp4`), size: done.size, seconds: done.seconds };
   return done;
-}
-
-async function unlessRouteMissing(name, call) {
-  try {
-    return await call();
-  } catch (error) {
-    const code = error?.error?.code;
-    if (error.status === 405 || (error.status === 404 && code !== "video_not_found")) {
-      summary.skipped.push(`${name}: ${error.status}`);
-      return null;
-    }
-    throw error;
-  }
 }
 
 // create (text-to-video) with Reelay extras in the body, then poll, then every content variant
@@ -72,11 +59,9 @@ const remix = await client.videos.remix(t2v.id, { prompt: "make it vintage sepia
 summary.checks.remixed_from = remix.remixed_from_video_id;
 await finished(remix, "remix");
 
-// edit and extend (routes being built: skipped while they answer 404/405)
-const edit = await unlessRouteMissing("edit", () => client.videos.edit({ prompt: "make it black and white", video: { id: t2v.id } }));
-if (edit) await finished(edit, "edit");
-const extend = await unlessRouteMissing("extend", () => client.videos.extend({ prompt: "keep going", seconds: "2", video: { id: t2v.id } }));
-if (extend) await finished(extend, "extend");
+// edit and extend: a missing route (404/405) throws, and the test fails
+await finished(await client.videos.edit({ prompt: "make it black and white", video: { id: t2v.id } }), "edit");
+await finished(await client.videos.extend({ prompt: "keep going", seconds: "2", video: { id: t2v.id } }), "extend");
 
 // delete, then the video is gone
 const deleted = await client.videos.delete(remix.id);

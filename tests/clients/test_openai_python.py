@@ -136,27 +136,10 @@ def test_remix(sdk: OpenAI, tmp_path: Path) -> None:
     )
 
 
-def _skip_if_route_missing(call: Any, route: str) -> Any:
-    """Edits/extensions are being built: skip (not fail) while the route is not served (404/405)."""
-    try:
-        return call()
-    except openai.APIStatusError as error:
-        body = error.body if isinstance(error.body, dict) else {}
-        code = (body.get("error") or {}).get("code") if isinstance(body.get("error"), dict) else None
-        if error.status_code == 405 or (error.status_code == 404 and code != "video_not_found"):
-            pytest.skip(
-                f"POST {route} is not served by this build yet ({error.status_code}); the test turns on with it"
-            )
-        raise
-
-
 def test_edit(sdk: OpenAI, tmp_path: Path) -> None:
     source = sdk.videos.create_and_poll(prompt="edit me", seconds="2", size="320x180", poll_interval_ms=200)
     mp4 = sdk.videos.download_content(source.id).content
-    by_file = _skip_if_route_missing(
-        lambda: sdk.videos.edit(prompt="make it black and white", video=("in.mp4", mp4, "video/mp4")),
-        "/v1/videos/edits",
-    )
+    by_file = sdk.videos.edit(prompt="make it black and white", video=("in.mp4", mp4, "video/mp4"))
     # The SDK's {"id": …} form fails inside the SDK (it expects a file); extra_body carries it instead.
     by_id = sdk.videos.edit(prompt="mirror it", video=omit, extra_body={"video": {"id": source.id}})
     for video in (by_file, by_id):
@@ -169,10 +152,7 @@ def test_edit(sdk: OpenAI, tmp_path: Path) -> None:
 def test_extend(sdk: OpenAI, tmp_path: Path) -> None:
     source = sdk.videos.create_and_poll(prompt="extend me", seconds="2", size="320x180", poll_interval_ms=200)
     mp4 = sdk.videos.download_content(source.id).content
-    video = _skip_if_route_missing(
-        lambda: sdk.videos.extend(prompt="keep going", seconds="2", video=("in.mp4", mp4, "video/mp4")),
-        "/v1/videos/extensions",
-    )
+    video = sdk.videos.extend(prompt="keep going", seconds="2", video=("in.mp4", mp4, "video/mp4"))
     done = sdk.videos.poll(video.id, poll_interval_ms=200)
     assert done.status == "completed", done.error
     assert done.seconds == "4"  # the joined clip: 2 s source + 2 s added
