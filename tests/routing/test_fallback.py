@@ -112,7 +112,8 @@ def test_a_content_policy_refusal_is_not_sent_elsewhere(tmp_path: Path, video: P
     assert second.submissions == []
 
 
-def test_transient_poll_errors_back_off_without_resubmitting(tmp_path: Path, video: Path) -> None:
+def test_transient_poll_errors_do_not_resubmit(tmp_path: Path, video: Path) -> None:
+    """The waits themselves (Retry-After, doubling) are checked on the wire in test_retry_timing.py."""
     limited = UpstreamError("429", retryable=True, code="upstream_rate_limited", retry_after=0.1)
     solo = ScriptedProvider("solo", video, poll_errors=[limited, unavailable(), limited])
     with app_with(tmp_path, {"solo": solo}) as client:
