@@ -1,11 +1,13 @@
 """Throwaway PostgreSQL databases for tests: ``reelay_test_<random>`` on 127.0.0.1:5432, dropped after.
 
-Tests that need PostgreSQL skip, saying why, only when the server cannot be reached; import the
-``postgres_url`` fixture into a ``conftest.py`` to use it.
+Tests that need PostgreSQL skip, saying why, only when the server cannot be reached (a failure when
+``REELAY_REQUIRE_SERVICES=1``, see tests/require_services.py); import the ``postgres_url`` fixture
+into a ``conftest.py`` to use it. ``REELAY_TEST_POSTGRES_PORT`` points the tests at another port.
 """
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,7 +16,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-ADMIN_CONNINFO = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=3"
+PORT = int(os.environ.get("REELAY_TEST_POSTGRES_PORT", "5432"))
+ADMIN_CONNINFO = f"host=127.0.0.1 port={PORT} user=postgres dbname=postgres connect_timeout=3"
 
 
 def unreachable_reason() -> str | None:
@@ -23,7 +26,7 @@ def unreachable_reason() -> str | None:
         with psycopg.connect(ADMIN_CONNINFO) as connection:
             connection.execute("SELECT 1")
     except psycopg.Error as error:
-        return f"PostgreSQL on 127.0.0.1:5432 (user postgres) is unreachable: {error}".strip()
+        return f"PostgreSQL on 127.0.0.1:{PORT} (user postgres) is unreachable: {error}".strip()
     return None
 
 
@@ -34,7 +37,7 @@ def throwaway_database() -> Iterator[str]:
     with psycopg.connect(ADMIN_CONNINFO, autocommit=True) as connection:
         connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{PORT}/{name}"
     finally:
         with psycopg.connect(ADMIN_CONNINFO, autocommit=True) as connection:
             connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
