@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from reelay.errors import InvalidRequest, PayloadTooLarge
@@ -63,22 +61,21 @@ async def test_body_over_limit_chunked(loopback_server: LoopbackServer) -> None:
 
 
 async def test_slow_server_trips_the_timeout(loopback_server: LoopbackServer) -> None:
+    # The server answers "late" after 2 s: without the 0.3 s timeout this fetch would succeed, so the
+    # error itself proves the timeout tripped (no wall-clock assertion, which a loaded machine breaks).
     policy = FetchPolicy(allow_http=True, allowed_hosts=frozenset({"127.0.0.1"}), timeout=0.3)
-    started = time.monotonic()
     with pytest.raises(InvalidRequest) as caught:
         await fetch_url(f"{loopback_server.base}/slow", max_bytes=1000, policy=policy)
     assert caught.value.code == "fetch_timeout"
-    assert time.monotonic() - started < 1.5
 
 
 async def test_trickling_body_trips_the_total_deadline(loopback_server: LoopbackServer) -> None:
-    # one byte every 50 ms never trips the per-read timeout; the whole-fetch deadline must
+    # One byte every 50 ms never trips the per-read timeout; the whole-fetch deadline must. The body
+    # completes after 5 s, so a fetch without that deadline succeeds: the error is the evidence.
     policy = FetchPolicy(allow_http=True, allowed_hosts=frozenset({"127.0.0.1"}), timeout=0.5)
-    started = time.monotonic()
     with pytest.raises(InvalidRequest) as caught:
         await fetch_url(f"{loopback_server.base}/drip", max_bytes=1000, policy=policy)
     assert caught.value.code == "fetch_timeout"
-    assert time.monotonic() - started < 2.0
 
 
 async def test_not_found_is_fetch_failed(loopback_server: LoopbackServer) -> None:
