@@ -63,3 +63,32 @@ def test_refusals_say_what_to_send() -> None:
     with pytest.raises(InvalidRequest) as ratio:
         parse_ratio("wide", param="aspect_ratio")
     assert "'wide' is not a usable aspect ratio" in ratio.value.message
+
+
+def test_auto_fields_say_what_was_chosen_and_why() -> None:
+    result = normalize(GenerationParams(prompt="a fox", aspect_ratio="auto", resolution="auto"), KLING)
+    shape, scale = entry(result, "aspect_ratio"), entry(result, "resolution")
+    assert (shape.requested, shape.value) == ("auto", result.aspect_ratio)
+    assert shape.note == f"auto: {result.aspect_ratio}, the model's default"
+    assert (scale.requested, scale.value) == ("auto", result.resolution)
+    assert scale.note == f"auto: {result.resolution}, the model's default"
+
+
+def test_a_tier_that_is_not_offered_says_which_one_was_used() -> None:
+    named = entry(normalize(GenerationParams(prompt="a fox", resolution="1080P"), KLING), "resolution")
+    assert named.value == "1080p" and "not offered" not in named.note
+    nearest = entry(normalize(GenerationParams(prompt="a fox", resolution="2MP"), KLING), "resolution")
+    assert (nearest.behaviour, nearest.requested, nearest.value) == ("converted", "2MP", "1080p")
+    assert nearest.note == "2MP is not offered; nearest tier is 1080p"
+
+
+def test_v2v_without_geometry_reports_the_input_shape() -> None:
+    local = CATALOG.get("reelay-local")
+    portrait = normalize(GenerationParams(prompt="grey", input_video=(240, 426, 2.0)), local)
+    assert (portrait.width, portrait.height, portrait.aspect_ratio) == (240, 426, "9:16")
+
+
+def test_an_empty_prompt_is_refused_with_a_reason() -> None:
+    with pytest.raises(InvalidRequest) as refused:
+        normalize(GenerationParams(prompt=""), KLING)
+    assert refused.value.param == "prompt" and refused.value.message == "prompt is required and must not be empty."
