@@ -16,9 +16,10 @@ import httpx
 import pytest
 
 from tests.media_helpers import make_image, make_video
-from tests.require_services import pytest_runtest_makereport
+from tests.require_services import pytest_make_collect_report, pytest_runtest_makereport
 
-__all__ = ["pytest_runtest_makereport"]  # the hook: REELAY_REQUIRE_SERVICES=1 turns skips into failures
+# the hooks: REELAY_REQUIRE_SERVICES=1 turns skips into failures
+__all__ = ["pytest_make_collect_report", "pytest_runtest_makereport"]
 
 REELAY = str(Path(sys.executable).with_name("reelay"))
 

@@ -36,7 +36,7 @@ def run_pytest(folder: Path, **env: str) -> subprocess.CompletedProcess[str]:
     environment.update(PYTHONPATH=str(ROOT), REELAY_TEST_POSTGRES_PORT=str(free_port()), **env)
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "tests.require_services", "-p", "no:cacheprovider", "-rs", "-q",
-         "test_tiny.py"],
+         "."],
         cwd=folder, env=environment, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
 
@@ -54,6 +54,15 @@ def test_a_missing_service_fails_the_run_when_services_are_required(tmp_path: Pa
     assert "skipped" not in result.stdout.splitlines()[-1]
     assert "1 passed, 1 error" in result.stdout
     assert "REELAY_REQUIRE_SERVICES=1 makes a skip a failure: PostgreSQL on 127.0.0.1" in result.stdout
+
+
+def test_a_module_skipped_at_import_fails_too_when_services_are_required(tmp_path: Path) -> None:
+    (tmp_path / "test_extra.py").write_text('import pytest\n\npytest.importorskip("reelay_no_such_extra")\n')
+    local = run_pytest(tmp_path)
+    assert local.returncode == 0 and "1 passed, 2 skipped" in local.stdout, local.stdout
+    required = run_pytest(tmp_path, REELAY_REQUIRE_SERVICES="1")
+    assert required.returncode != 0, required.stdout
+    assert "skipped at collection, and REELAY_REQUIRE_SERVICES=1 makes a skip a failure" in required.stdout
 
 
 def test_ci_runs_exactly_the_readme_test_command() -> None:

@@ -122,12 +122,15 @@ def run_group(name: str, children: int, sample: int | None, seed: int, reuse: bo
         configure(copy, GROUPS[name])
         if sample is not None:  # generate and collect coverage only: the filter matches no mutant
             mutmut(copy, "run", "--max-children", str(children), "no-such-mutant")
+    if sample is None:
+        mutmut(copy, "run", "--max-children", str(children))
+        return outcomes(copy)
     everything = outcomes(copy)
     chosen = sorted(everything)
-    if sample is not None and sample < len(chosen):
+    if sample < len(chosen):
         chosen = sorted(random.Random(seed).sample(chosen, sample))
     pending = [m for m in chosen if everything[m] == "not checked"]
-    if pending or sample is None:
+    if pending:
         mutmut(copy, "run", "--max-children", str(children), *pending)
     everything = outcomes(copy)
     return {m: everything[m] for m in chosen}

@@ -34,6 +34,8 @@ READ_BY_SETTINGS: dict[str, tuple[str, str, Any]] = {
     "REELAY_DATABASE_URL": ("postgresql://db/reelay", "database_url", "postgresql://db/reelay"),
     "REELAY_PUBLIC_URL": ("https://videos.example.com", "public_url", "https://videos.example.com"),
     "REELAY_WORKERS": ("7", "workers", 7),
+    "REELAY_SUBMIT_CONCURRENCY": ("5", "submit_concurrency", 5),
+    "REELAY_POLL_CONCURRENCY": ("9", "poll_concurrency", 9),
     "REELAY_LOCAL_RENDER_PROCESSES": ("3", "local_render_processes", 3),
     "REELAY_RETENTION_HOURS": ("12.5", "retention_hours", 12.5),
     "REELAY_MAX_UPLOAD_BYTES": ("1000", "max_upload_bytes", 1000),
