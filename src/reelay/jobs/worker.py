@@ -109,7 +109,9 @@ class Worker:
             store, self.worker_id, lease_seconds=settings.lease_seconds, check_interval=settings.cancel_check_interval
         )
         self._tasks: list[asyncio.Task[None]] = []
-        self._active: set[str] = set()
+        # Jobs each lane is working on now, by lane: the intake hands a job to the CPU lane from inside
+        # its own step, so one shared set would make the CPU lane drop it (until the next sweep).
+        self._active: dict[int, set[str]] = {}
 
     @property
     def listeners(self) -> list[JobListener]:
@@ -153,15 +155,16 @@ class Worker:
     async def _loop(self, queue: JobQueue) -> None:
         while True:
             video_id = await queue.get()
-            if video_id in self._active:
+            active = self._active.setdefault(id(queue), set())
+            if video_id in active:
                 continue
-            self._active.add(video_id)
+            active.add(video_id)
             try:
                 await self.process(video_id, cpu_lane=queue is self.cpu_queue)
             except Exception:  # a bug must not kill the loop; the job stays leased and is swept later
                 log.exception("worker loop error", extra={"job_id": video_id})
             finally:
-                self._active.discard(video_id)
+                active.discard(video_id)
 
     async def _sweeper(self) -> None:
         while True:
@@ -174,7 +177,7 @@ class Worker:
     async def sweep(self) -> None:
         """Hand out jobs whose lease lapsed, and delete expired or deleted jobs' files and rows."""
         for due in await self.store.claimable():
-            if due.video_id not in self._active:
+            if not any(due.video_id in lane for lane in self._active.values()):
                 self.hand_off(due.video_id, due.stage)
         for video_id in await self.store.purgeable_ids():
             await self.purge(video_id)
