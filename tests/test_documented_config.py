@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 _EXAMPLE = re.compile(r"\b(REELAY_[A-Z0-9_]+)=([^\s`'\"|)]+)")
 # Read by the CLI or a provider adapter rather than Settings (README's configuration table says so).
-NOT_SETTINGS = {"REELAY_BASE_URL", "REELAY_API_KEY", "REELAY_LOG_FORMAT"}
+# CLI-side and test-side variables (REELAY_REQUIRE_SERVICES: the README's test command)
+NOT_SETTINGS = {"REELAY_BASE_URL", "REELAY_API_KEY", "REELAY_LOG_FORMAT", "REELAY_REQUIRE_SERVICES"}
 # Need a service this test does not start (PostgreSQL, S3, Redis), or a provider's server: parsed only.
 SERVICES = {"REELAY_DATABASE_URL", "REELAY_QUEUE", "REELAY_STORAGE", "REELAY_REDIS_URL", "REELAY_RUN_WORKERS"}
 # Name a file or folder the reader writes themselves (reelay.toml, model cards): parsed only.

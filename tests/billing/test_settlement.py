@@ -37,7 +37,7 @@ def test_a_completed_xai_job_settles_at_the_cost_xai_reported(
         assert (cost["estimate"], cost["settled"]) == (0.25, 0.1234)
         assert (cost["state"], cost["basis"]) == ("settled", "reported")
         assert spent(client, admin, user) == pytest.approx(0.1234)
-        metrics = client.get("/metrics").text
+        metrics = client.get("/metrics", headers=admin).text  # keys exist: /metrics wants an admin key
         assert 'reelay_spend_usd_total{model="grok-imagine-video",provider="xai"}' in metrics
     assert ledger_rows(tmp_path) == [(body["id"], "settled", 0.25, pytest.approx(0.1234))]
 

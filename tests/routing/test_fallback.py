@@ -145,7 +145,9 @@ def test_demo_mode_serves_catalog_models_locally_and_says_so(tmp_path: Path) -> 
             "/v1/videos", json={"model": "grok-imagine-video", "prompt": "demo", "aspect_ratio": "16:9", "seconds": 1}
         )
         assert response.status_code == 202, response.text
-        assert response.json()["size"] == "1365x768"  # the card's size: the normalization is the real one
+        # The size the local engine really renders (the card's 1365x768 fitted to 1280x720), so the
+        # report, the job and the result agree (issue 17).
+        assert response.json()["size"] == "1280x720"
         done = finish(client, response.json()["id"], timeout=60)
     assert done["status"] == "completed", done
     assert done["metadata"]["provider"] == "local" and done["metadata"]["executed_model"] == "reelay-local"

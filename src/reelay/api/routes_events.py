@@ -20,6 +20,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import Response, StreamingResponse
 
+from reelay.api.costs import video_cost
 from reelay.api.deps import AppContext, context, principal
 from reelay.api.present import video_object
 from reelay.api.routes_videos import VideoId
@@ -102,7 +103,7 @@ async def _changes(
     while True:
         current = event_id(job)
         if current != last_sent:
-            data = video_object(job, ctx.links, base).model_dump_json()
+            data = video_object(job, ctx.links, base, cost=await video_cost(ctx, job)).model_dump_json()
             yield sse.event(data, event_id=current)
             last_sent = current
         if job.status.finished:
