@@ -84,8 +84,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     args = parser.parse_args()
     print(f"# bench/retrieve_cost.py — {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC")
-    print(f"machine: {cpu_model()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; "
-          f"load average {os.getloadavg()[0]:.2f}; {args.rate:.0f} GET/s for {args.seconds:g} s each")
+    print(
+        f"machine: {cpu_model()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; "
+        f"load average {os.getloadavg()[0]:.2f}; {args.rate:.0f} GET/s for {args.seconds:g} s each"
+    )
     print(f"bare Starlette route: {floor('starlette_app', args.rate, args.seconds)}")
     print(f"bare FastAPI route: {floor('fastapi_app', args.rate, args.seconds)}")
     for line in reelay(args.rate, args.seconds):

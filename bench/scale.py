@@ -126,8 +126,11 @@ def main() -> None:
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up (processes, database) on kill
     print(f"# bench/scale.py — {datetime.date.today().isoformat()}")
-    print("load average at start: {:.2f} {:.2f} {:.2f} (other work on this machine skews the figures)".format(
-        *os.getloadavg()))
+    print(
+        "load average at start: {:.2f} {:.2f} {:.2f} (other work on this machine skews the figures)".format(
+            *os.getloadavg()
+        )
+    )
     print(f"machine: {cpu_model()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
     with slow_provider_deployment(REELAY_CANCEL_CHECK_SECONDS=str(args.cancel_check_seconds)) as (cluster, fake):
         apis = [cluster.api(0), cluster.api(1)]
@@ -136,28 +139,32 @@ def main() -> None:
         for api in apis:
             cluster.wait_ready(api, "/healthz")
         urls = [str(api.url) for api in apis]
-        print(f"deployment: 2 API processes, {args.workers} workers × {args.worker_concurrency} concurrent jobs "
-              f"(cancellation checked every {args.cancel_check_seconds:g} s), PostgreSQL (procrastinate), moto S3, "
-              "fake provider (jobs take 1 h)")
+        print(
+            f"deployment: 2 API processes, {args.workers} workers × {args.worker_concurrency} concurrent jobs "
+            f"(cancellation checked every {args.cancel_check_seconds:g} s), PostgreSQL (procrastinate), moto S3, "
+            "fake provider (jobs take 1 h)"
+        )
 
         ids, errors, elapsed = asyncio.run(submit_all(urls, args.jobs, args.clients))
-        print(f"submit: {len(ids)} jobs in {elapsed:.1f} s = {len(ids) / elapsed:.0f} jobs/s "
-              f"({args.clients} concurrent clients, {len(errors)} failed{': ' + errors[0] if errors else ''})")
+        print(
+            f"submit: {len(ids)} jobs in {elapsed:.1f} s = {len(ids) / elapsed:.0f} jobs/s "
+            f"({args.clients} concurrent clients, {len(errors)} failed{': ' + errors[0] if errors else ''})"
+        )
         time.sleep(5)  # let the workers pick up their share
         stats = httpx.get(f"{fake.url}/_stats", timeout=5).json()
         print(f"in flight: {len(ids)} jobs unfinished; {stats['submissions']} generating at the provider")
 
         for rate in args.rate or [500.0]:
             before = cpu_report(cluster)
-            results = run_open_loop(
-                urls, lambda n: f"/v1/videos/{random.choice(ids)}", rate=rate, seconds=args.seconds
-            )
+            results = run_open_loop(urls, lambda n: f"/v1/videos/{random.choice(ids)}", rate=rate, seconds=args.seconds)
             spent = cpu_spent(before, cpu_report(cluster))
             ms = [s * 1000 for s in results.latencies]
             p50, p99 = percentile(ms, 0.50), percentile(ms, 0.99)
-            print(f"retrieve: {len(ms)} GETs at {rate:.0f}/s, {results.failures} failed: p50 {p50:.1f} ms, "
-                  f"mean {statistics.fmean(ms):.1f} ms, p99 {p99:.1f} ms, max {max(ms):.1f} ms "
-                  f"(bar p99 ≤ 50 ms: {'PASS' if p99 <= 50 else 'FAIL'})")
+            print(
+                f"retrieve: {len(ms)} GETs at {rate:.0f}/s, {results.failures} failed: p50 {p50:.1f} ms, "
+                f"mean {statistics.fmean(ms):.1f} ms, p99 {p99:.1f} ms, max {max(ms):.1f} ms "
+                f"(bar p99 ≤ 50 ms: {'PASS' if p99 <= 50 else 'FAIL'})"
+            )
             per_get = ", ".join(f"{name} {seconds / len(ms) * 1000:.2f}" for name, seconds in spent.items())
             print(f"  CPU ms per GET: {per_get}")
         print("memory (VmRSS):")

@@ -39,8 +39,22 @@ REDACTED = "[redacted]"
 
 # A pattern above can match only where one of these occurs (in lower case): most log text has none
 # of them, and four regex substitutions per string were a quarter of an access line's cost.
-_SECRET_MARKERS = ("bearer", "basic", "rly_", "sk-", "sk_", "xai-", "xai_", "r8-", "r8_", "signature=", "key=",
-                   "token=", "secret=", "password=")
+_SECRET_MARKERS = (
+    "bearer",
+    "basic",
+    "rly_",
+    "sk-",
+    "sk_",
+    "xai-",
+    "xai_",
+    "r8-",
+    "r8_",
+    "signature=",
+    "key=",
+    "token=",
+    "secret=",
+    "password=",
+)
 
 
 def redact(text: str) -> str:

@@ -50,9 +50,7 @@ def test_edit_by_id_json(client: httpx.Client, source: dict[str, object], tmp_pa
     assert_grey(path)
 
 
-def test_edit_with_the_sdks_multipart_shapes(
-    client: httpx.Client, source: dict[str, object], media_dir: Path
-) -> None:
+def test_edit_with_the_sdks_multipart_shapes(client: httpx.Client, source: dict[str, object], media_dir: Path) -> None:
     by_id = client.post("/v1/videos/edits", data={"prompt": "monochrome", "video[id]": str(source["id"])})
     assert by_id.status_code == 202, by_id.text
     with open(media_dir / "input.mp4", "rb") as handle:

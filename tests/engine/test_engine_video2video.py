@@ -45,9 +45,7 @@ def test_vintage_tints_sepia(tmp_path: Path, clip: Path) -> None:
     assert rgb[0] > rgb[1] > rgb[2], "sepia: red > green > blue"
 
 
-@pytest.mark.parametrize(
-    ("prompt", "speed"), [("speed it up, faster", 2.0), ("slow motion please", 0.5)]
-)
+@pytest.mark.parametrize(("prompt", "speed"), [("speed it up, faster", 2.0), ("slow motion please", 0.5)])
 def test_speed_edits_change_duration_and_keep_pitch(tmp_path: Path, clip: Path, prompt: str, speed: float) -> None:
     out = tmp_path / "out.mp4"
     result = render(v2v(clip, prompt), out)
@@ -73,8 +71,7 @@ def test_mirror_flips_left_to_right(tmp_path: Path, clip: Path) -> None:
     assert mean_abs_diff(edited[5], source[5][:, ::-1]) < 6
 
 
-@pytest.mark.parametrize(("prompt", "edit"), [("blur it, dreamy", "blur"), ("sharpen", "sharpen"),
-                                              ("zoom in", "zoom")])
+@pytest.mark.parametrize(("prompt", "edit"), [("blur it, dreamy", "blur"), ("sharpen", "sharpen"), ("zoom in", "zoom")])
 def test_look_edits_change_the_picture(tmp_path: Path, clip: Path, prompt: str, edit: str) -> None:
     out = tmp_path / "out.mp4"
     assert render(v2v(clip, prompt, audio=False), out).edit == edit
@@ -101,8 +98,7 @@ def test_output_is_cover_fitted_to_the_requested_size(tmp_path: Path, clip: Path
 
 
 def test_odd_size_vfr_mono_44k_input(tmp_path: Path, make_video: VideoFactory) -> None:
-    source = make_video(width=161, height=121, pix_fmt="yuv444p", vfr=True, audio_rate=44_100,
-                        audio_layout="mono")
+    source = make_video(width=161, height=121, pix_fmt="yuv444p", vfr=True, audio_rate=44_100, audio_layout="mono")
     src_info = probe(source)
     assert (src_info.width, src_info.audio_channels, src_info.audio_sample_rate) == (161, 1, 44_100)
     out = tmp_path / "out.mp4"
@@ -139,8 +135,18 @@ def test_unreadable_videos_are_invalid_media(tmp_path: Path, reference_image: Pa
 
 def test_describe_edits_lists_every_edit() -> None:
     described = describe_edits()
-    for name in ("grayscale", "vintage", "blur", "sharpen", "speed_up", "slow_motion", "reverse", "mirror",
-                 "zoom", "grade"):
+    for name in (
+        "grayscale",
+        "vintage",
+        "blur",
+        "sharpen",
+        "speed_up",
+        "slow_motion",
+        "reverse",
+        "mirror",
+        "zoom",
+        "grade",
+    ):
         assert described[name]
     assert "'sepia'" in described["vintage"]
 

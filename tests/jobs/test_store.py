@@ -29,8 +29,16 @@ async def test_polling_read_and_orm_read_agree_on_every_field(store: JobStore) -
     await store.create(new_job("video_a", owner="key1"))
     await store.claim("video_a", "w1", 30)
     await store.record_runs("video_a", "w1", [RunRecord(index=0, upstream_id="up_1", submitted_at=12.5)])
-    output = VideoOutput(index=0, key="videos/video_a/0.mp4", width=1280, height=720, seconds=5.0, has_audio=True,
-                         bytes=123_456, thumbnail_key="videos/video_a/0.jpg")
+    output = VideoOutput(
+        index=0,
+        key="videos/video_a/0.mp4",
+        width=1280,
+        height=720,
+        seconds=5.0,
+        has_audio=True,
+        bytes=123_456,
+        thumbnail_key="videos/video_a/0.jpg",
+    )
     assert await store.complete("video_a", "w1", [output], retention_seconds=3600)
     polled = await store.get("video_a")
     listed, _ = await store.page()
@@ -209,8 +217,14 @@ async def test_racing_relays_never_lease_the_same_job(store: JobStore) -> None:
 async def test_a_scheduled_retry_waits_for_its_due_time(store: JobStore) -> None:
     await store.create(new_job("video_a"))
     await store.claim("video_a", "w1", 30, stages=(Stage.SUBMIT,), start=False, count_attempt=False)
-    await store.schedule("video_a", "w1", stage=Stage.SUBMIT, due_at=time.time() + 0.4, attempt_used=True,
-                         detail="queued: a provider limit")
+    await store.schedule(
+        "video_a",
+        "w1",
+        stage=Stage.SUBMIT,
+        due_at=time.time() + 0.4,
+        attempt_used=True,
+        detail="queued: a provider limit",
+    )
     job = await store.get("video_a")
     assert job is not None and job.attempts == 1 and job.status_detail == "queued: a provider limit"
     assert "video_a" not in await store.claimable_ids() and await store.due_jobs() == []
@@ -230,8 +244,10 @@ async def test_old_rows_without_a_spec_version_still_load(store: JobStore) -> No
 
         await connection.execute(
             text("UPDATE videos SET request = :r, runs = :u WHERE id = 'video_a'"),
-            {"r": '{"mode": "i2v", "prompt": "old", "width": 640, "height": 360, "seconds": 4.0, "emulate_n": true}',
-             "u": '[{"index": 0, "upstream_id": "up_9", "submit_key": "k", "submitted_at": 3.5}]'},
+            {
+                "r": '{"mode": "i2v", "prompt": "old", "width": 640, "height": 360, "seconds": 4.0, "emulate_n": true}',
+                "u": '[{"index": 0, "upstream_id": "up_9", "submit_key": "k", "submitted_at": 3.5}]',
+            },
         )
     job = await store.get("video_a")
     assert job is not None and job.spec.mode == "i2v" and job.spec.width == 640 and job.spec.version == 1

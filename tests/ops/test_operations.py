@@ -89,8 +89,20 @@ def test_redaction_covers_keys_bearer_tokens_and_signatures() -> None:
 
 @pytest.mark.parametrize(
     "secret",
-    ["BEARER Zq8Wx1", "Basic Zq8Wx1", "rly_Zq8Wx1", "sk-Zq8Wx1abcdef", "r8_Zq8Wx1abcdef", "xai_Zq8Wx1abcdef",
-     "API_KEY=Zq8Wx1", "apikey=Zq8Wx1", "Token=Zq8Wx1", "SECRET=Zq8Wx1", "password=Zq8Wx1", "Signature=Zq8Wx1"],
+    [
+        "BEARER Zq8Wx1",
+        "Basic Zq8Wx1",
+        "rly_Zq8Wx1",
+        "sk-Zq8Wx1abcdef",
+        "r8_Zq8Wx1abcdef",
+        "xai_Zq8Wx1abcdef",
+        "API_KEY=Zq8Wx1",
+        "apikey=Zq8Wx1",
+        "Token=Zq8Wx1",
+        "SECRET=Zq8Wx1",
+        "password=Zq8Wx1",
+        "Signature=Zq8Wx1",
+    ],
 )
 def test_each_secret_shape_is_redacted_alone_and_in_a_line(secret: str) -> None:
     """The cheap pre-check in ``redact`` must never let a shape the patterns know pass unredacted."""

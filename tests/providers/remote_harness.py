@@ -39,14 +39,24 @@ COMMON_OUTCOMES: dict[str, tuple[str, bool]] = {
 
 
 class RemoteProvider(Provider, Protocol):
-    def __init__(self, *, api_key: str, base_url: str, client: httpx.AsyncClient,
-                 poll_interval: float | None = None) -> None: ...
+    def __init__(
+        self, *, api_key: str, base_url: str, client: httpx.AsyncClient, poll_interval: float | None = None
+    ) -> None: ...
 
 
 def provider_job(**overrides: Any) -> ProviderJob:
     values: dict[str, Any] = dict(
-        video_id="video_1", index=0, model="m", mode="t2v", prompt="a fox", width=1280, height=720,
-        seconds=5.0, seed=None, aspect_ratio="16:9", resolution="720p",
+        video_id="video_1",
+        index=0,
+        model="m",
+        mode="t2v",
+        prompt="a fox",
+        width=1280,
+        height=720,
+        seconds=5.0,
+        seed=None,
+        aspect_ratio="16:9",
+        resolution="720p",
     )
     values.update(overrides)
     return ProviderJob(**values)
@@ -73,7 +83,12 @@ async def round_trip(provider: Provider, job: ProviderJob, destination: Path) ->
 
 
 async def expect_submit_fault(
-    provider: Provider, fake: RemoteFake, job: ProviderJob, path: str, fault: dict[str, Any], code: str,
+    provider: Provider,
+    fake: RemoteFake,
+    job: ProviderJob,
+    path: str,
+    fault: dict[str, Any],
+    code: str,
     retryable: bool,
 ) -> None:
     fake.fail_next(method="POST", path=path, **fault)

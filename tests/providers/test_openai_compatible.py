@@ -28,8 +28,15 @@ MODEL = "Wan-AI/Wan2.2-T2V-A14B-Diffusers"
 
 def job(**overrides: Any) -> ProviderJob:
     values: dict[str, Any] = dict(
-        video_id="video_1", index=0, model=MODEL, mode="t2v", prompt="a fox", width=848, height=480,
-        seconds=3.0, seed=None,
+        video_id="video_1",
+        index=0,
+        model=MODEL,
+        mode="t2v",
+        prompt="a fox",
+        width=848,
+        height=480,
+        seconds=3.0,
+        seed=None,
     )
     values.update(overrides)
     return ProviderJob(**values)
@@ -39,10 +46,24 @@ def job(**overrides: Any) -> ProviderJob:
 
 
 def test_form_fields() -> None:
-    assert form_fields(job(seed=7, passthrough={"num_inference_steps": 40, "negative_prompt": "blurry",
-                                                 "extra_params": {"preencode_mp4": True}})) == [
-        ("prompt", "a fox"), ("model", MODEL), ("seconds", "3"), ("size", "848x480"), ("seed", "7"),
-        ("num_inference_steps", "40"), ("negative_prompt", "blurry"), ("extra_params", '{"preencode_mp4": true}'),
+    assert form_fields(
+        job(
+            seed=7,
+            passthrough={
+                "num_inference_steps": 40,
+                "negative_prompt": "blurry",
+                "extra_params": {"preencode_mp4": True},
+            },
+        )
+    ) == [
+        ("prompt", "a fox"),
+        ("model", MODEL),
+        ("seconds", "3"),
+        ("size", "848x480"),
+        ("seed", "7"),
+        ("num_inference_steps", "40"),
+        ("negative_prompt", "blurry"),
+        ("extra_params", '{"preencode_mp4": true}'),
     ]
     assert ("model", "") not in form_fields(job(model=""))  # empty model: the server's own
 
@@ -143,7 +164,10 @@ async def test_image_and_video_inputs_are_uploaded_as_input_reference(
     await provider.submit(job(mode="v2v", video_path=provider_media / "input.mp4"))
     image, video = openai_fake.uploads
     assert (image.field, image.content_type, image.data) == (
-        "input_reference", "image/png", (provider_media / "reference.png").read_bytes())
+        "input_reference",
+        "image/png",
+        (provider_media / "reference.png").read_bytes(),
+    )
     assert (video.field, video.content_type, video.filename) == ("input_reference", "video/mp4", "input.mp4")
 
 
@@ -159,7 +183,10 @@ async def test_image_and_video_inputs_are_uploaded_as_input_reference(
     ],
 )
 async def test_submit_failures_are_typed(
-    provider: OpenAICompatibleProvider, openai_fake: OpenAIVideosFake, fault: dict[str, Any], code: str,
+    provider: OpenAICompatibleProvider,
+    openai_fake: OpenAIVideosFake,
+    fault: dict[str, Any],
+    code: str,
     retryable: bool,
 ) -> None:
     openai_fake.fail_next(method="POST", **fault)

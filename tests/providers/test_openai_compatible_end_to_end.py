@@ -60,8 +60,9 @@ def front(
         patch.setenv("REELAY_OPENAI_COMPATIBLE_API_KEY", "test")
         for base_url in (openai_server[1].url, upstream_reelay.url + "/v1"):
             patch.setenv("REELAY_OPENAI_COMPATIBLE_BASE_URL", base_url)
-            settings = Settings(data_dir=tmp_path_factory.mktemp("front"), local_render_processes=1,
-                                catalog_dirs=[cards])
+            settings = Settings(
+                data_dir=tmp_path_factory.mktemp("front"), local_render_processes=1, catalog_dirs=[cards]
+            )
             client = TestClient(create_app(settings))
             client.__enter__()  # the lifespan reads the environment now
             clients.append(client)
@@ -119,8 +120,9 @@ def test_failures_through_the_gateway(front: tuple[TestClient, TestClient], open
 
 def test_text_to_video_through_a_second_reelay(front: tuple[TestClient, TestClient], tmp_path: Path) -> None:
     _, client = front
-    created = client.post("/v1/videos", json={"model": "remote-local", "prompt": "hello", "seconds": 1,
-                                              "size": "320x180"})
+    created = client.post(
+        "/v1/videos", json={"model": "remote-local", "prompt": "hello", "seconds": 1, "size": "320x180"}
+    )
     assert created.status_code == 202, created.text
     body = finish(client, created.json()["id"])
     assert body["status"] == "completed", body
@@ -150,10 +152,21 @@ async def test_video_to_video_adapter_against_a_second_reelay(
 ) -> None:
     """A Reelay upstream takes the input video as ``input_video`` (vLLM-Omni: ``input_reference``)."""
     async with httpx.AsyncClient(timeout=30, trust_env=False) as http:
-        provider = OpenAICompatibleProvider(api_key="k", base_url=upstream_reelay.url, client=http,
-                                            poll_interval=0.1, video_field="input_video")
-        job = ProviderJob(video_id="v", index=0, model="reelay-local", mode="v2v", prompt="black and white",
-                          width=320, height=240, seconds=2.0, seed=None, video_path=provider_media / "input.mp4")
+        provider = OpenAICompatibleProvider(
+            api_key="k", base_url=upstream_reelay.url, client=http, poll_interval=0.1, video_field="input_video"
+        )
+        job = ProviderJob(
+            video_id="v",
+            index=0,
+            model="reelay-local",
+            mode="v2v",
+            prompt="black and white",
+            width=320,
+            height=240,
+            seconds=2.0,
+            seed=None,
+            video_path=provider_media / "input.mp4",
+        )
         upstream_id = await provider.submit(job)
         deadline = time.monotonic() + 120  # the upstream renders in its own process pool: wait on time
         while True:

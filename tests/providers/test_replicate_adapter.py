@@ -57,12 +57,19 @@ def provider(
 
 
 def test_only_declared_inputs_are_sent(provider_media: Path) -> None:
-    minimax = build_input(job(mode="i2v", image_path=provider_media / "reference.png", seed=4),
-                          SCHEMAS["minimax/video-01"])
+    minimax = build_input(
+        job(mode="i2v", image_path=provider_media / "reference.png", seed=4), SCHEMAS["minimax/video-01"]
+    )
     assert set(minimax) == {"prompt", "first_frame_image"}
     generic = build_input(job(seed=4, passthrough={"extra": 1}), SCHEMAS["acme/video-gen"])
-    assert generic == {"prompt": "a fox", "duration": "6", "aspect_ratio": "16:9", "resolution": "720p",
-                       "seed": 4, "extra": 1}
+    assert generic == {
+        "prompt": "a fox",
+        "duration": "6",
+        "aspect_ratio": "16:9",
+        "resolution": "720p",
+        "seed": 4,
+        "extra": 1,
+    }
 
 
 def test_missing_image_input_is_unsupported(provider_media: Path) -> None:
@@ -81,7 +88,8 @@ def test_prediction_states() -> None:
     assert parse_prediction({"status": "starting"}, 1.0).state == "pending"
     assert parse_prediction({"status": "processing"}, 1.0).state == "running"
     assert parse_prediction({"status": "succeeded", "output": ["https://x/a.mp4"]}, 1.0).output_urls == (
-        "https://x/a.mp4",)
+        "https://x/a.mp4",
+    )
     nsfw = parse_prediction({"status": "failed", "error": "NSFW content detected"}, 1.0).error
     assert nsfw is not None and nsfw.code == "content_policy_violation"
 
@@ -142,9 +150,13 @@ async def test_poll_failure_then_recovery(provider: ReplicateProvider, fake: Rep
     await h.expect_poll_fault(provider, fake, job(), POLL)
 
 
-@pytest.mark.parametrize(("outcome", "code", "retryable"), [
-    *[(o, c, r) for o, (c, r) in h.COMMON_OUTCOMES.items()], *OUTCOMES,
-])
+@pytest.mark.parametrize(
+    ("outcome", "code", "retryable"),
+    [
+        *[(o, c, r) for o, (c, r) in h.COMMON_OUTCOMES.items()],
+        *OUTCOMES,
+    ],
+)
 async def test_outcomes(
     provider: ReplicateProvider, fake: ReplicateFake, outcome: str, code: str, retryable: bool
 ) -> None:

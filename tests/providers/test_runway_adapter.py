@@ -74,8 +74,9 @@ def test_image_to_video_body() -> None:
 
 def test_text_and_video_routes(provider_media: Path) -> None:
     assert build_request(job(mode="t2v", model="gen4.5"))[0] == "/v1/text_to_video"
-    path, body = build_request(job(operation="edit", mode="v2v", model="aleph2",
-                                   video_path=provider_media / "input.mp4"))
+    path, body = build_request(
+        job(operation="edit", mode="v2v", model="aleph2", video_path=provider_media / "input.mp4")
+    )
     assert path == "/v1/video_to_video" and body["videoUri"].startswith("data:video/mp4;base64,")
     with pytest.raises(UpstreamError) as caught:
         build_request(job(operation="extend"))
@@ -108,8 +109,7 @@ async def test_progress_is_reported(provider: RunwayProvider, fake: RunwayFake) 
     assert (await provider.poll(upstream_id)).progress == 0.5
 
 
-async def test_video_to_video(provider: RunwayProvider, fake: RunwayFake, provider_media: Path,
-                              tmp_path: Path) -> None:
+async def test_video_to_video(provider: RunwayProvider, fake: RunwayFake, provider_media: Path, tmp_path: Path) -> None:
     edit = job(operation="edit", mode="v2v", model="aleph2", video_path=provider_media / "input.mp4")
     await h.round_trip(provider, edit, tmp_path / "out.mp4")
     (create,) = fake.creates()
@@ -154,9 +154,13 @@ async def test_poll_failure_then_recovery(provider: RunwayProvider, fake: Runway
     await h.expect_poll_fault(provider, fake, job(), POLL)
 
 
-@pytest.mark.parametrize(("outcome", "code", "retryable"), [
-    *[(o, c, r) for o, (c, r) in h.COMMON_OUTCOMES.items()], *OUTCOMES,
-])
+@pytest.mark.parametrize(
+    ("outcome", "code", "retryable"),
+    [
+        *[(o, c, r) for o, (c, r) in h.COMMON_OUTCOMES.items()],
+        *OUTCOMES,
+    ],
+)
 async def test_outcomes(provider: RunwayProvider, fake: RunwayFake, outcome: str, code: str, retryable: bool) -> None:
     await h.expect_outcome(provider, fake, job(), outcome, code, retryable)
 

@@ -31,8 +31,17 @@ def provider(xai_server: tuple[XAIFake, LoopbackServer], xai_fake: XAIFake, clie
 
 def job(**overrides: Any) -> ProviderJob:
     values: dict[str, Any] = dict(
-        video_id="video_1", index=0, model="grok-imagine-video", mode="t2v", prompt="a fox", width=1365,
-        height=768, seconds=4.0, seed=None, aspect_ratio="16:9", resolution="720p",
+        video_id="video_1",
+        index=0,
+        model="grok-imagine-video",
+        mode="t2v",
+        prompt="a fox",
+        width=1365,
+        height=768,
+        seconds=4.0,
+        seed=None,
+        aspect_ratio="16:9",
+        resolution="720p",
     )
     values.update(overrides)
     return ProviderJob(**values)
@@ -56,8 +65,13 @@ async def test_text_to_video_round_trip(provider: XAIProvider, xai_fake: XAIFake
     assert probe(tmp_path / "out.mp4")["video_codec"] == "h264"
     (create,) = xai_fake.creates()
     assert create.path == "/v1/videos/generations" and create.headers["authorization"] == "Bearer test"
-    assert create.body == {"model": "grok-imagine-video", "prompt": "a fox", "duration": 4, "aspect_ratio": "16:9",
-                           "resolution": "720p"}
+    assert create.body == {
+        "model": "grok-imagine-video",
+        "prompt": "a fox",
+        "duration": 4,
+        "aspect_ratio": "16:9",
+        "resolution": "720p",
+    }
 
 
 async def test_edit_and_extend_hit_their_endpoints(
@@ -168,8 +182,11 @@ async def test_expired_output_url(provider: XAIProvider, xai_fake: XAIFake, tmp_
 
 
 async def test_fake_refuses_what_xai_refuses(provider: XAIProvider, xai_fake: XAIFake, provider_media: Path) -> None:
-    both = job(mode="i2v", image_path=provider_media / "reference.png",
-               passthrough={"reference_images": [{"url": "https://example.com/a.png"}]})
+    both = job(
+        mode="i2v",
+        image_path=provider_media / "reference.png",
+        passthrough={"reference_images": [{"url": "https://example.com/a.png"}]},
+    )
     with pytest.raises(UpstreamError) as caught:
         await provider.submit(both)
     assert caught.value.code == "upstream_rejected" and "reference_images" in caught.value.message

@@ -68,16 +68,19 @@ def test_text_to_video(app_client: TestClient, xai_fake: XAIFake, tmp_path: Path
     assert_completed_with_mp4(app_client, finish(app_client, created.json()["id"]), tmp_path)
     (create,) = xai_fake.creates()
     assert create.path == "/v1/videos/generations"
-    assert create.body == {"model": "grok-imagine-video", "prompt": "a fox", "duration": 4, "aspect_ratio": "16:9",
-                           "resolution": "720p"}
+    assert create.body == {
+        "model": "grok-imagine-video",
+        "prompt": "a fox",
+        "duration": 4,
+        "aspect_ratio": "16:9",
+        "resolution": "720p",
+    }
 
 
 def create_with_image(client: TestClient, provider_media: Path, fields: dict[str, str]) -> Any:
     """A multipart create with the test PNG uploaded as input_reference."""
     with open(provider_media / "reference.png", "rb") as image:
-        return client.post(
-            "/v1/videos", data=fields, files={"input_reference": ("reference.png", image, "image/png")}
-        )
+        return client.post("/v1/videos", data=fields, files={"input_reference": ("reference.png", image, "image/png")})
 
 
 def test_image_to_video(app_client: TestClient, xai_fake: XAIFake, provider_media: Path, tmp_path: Path) -> None:
@@ -159,8 +162,10 @@ def test_video_to_video_is_an_edit(
         ({"fault": {"method": "POST", "path": "/v1/videos", "status": 401}}, "upstream_auth_failed"),
         ({"outcome": "expired"}, "upstream_expired"),
         ({"output_expired": True}, "upstream_output_expired"),
-        ({"fault": {"method": "POST", "path": "/v1/videos", "status": 400, "body": {"error": "bad"}}},
-         "upstream_rejected"),
+        (
+            {"fault": {"method": "POST", "path": "/v1/videos", "status": 400, "body": {"error": "bad"}}},
+            "upstream_rejected",
+        ),
     ],
 )
 def test_failures_end_in_a_clean_failed_job(
@@ -193,8 +198,9 @@ def test_a_failed_poll_is_retried_in_place(app_client: TestClient, xai_fake: XAI
     assert len(xai_fake.creates()) == 1  # polled again, never resubmitted
 
 
-@pytest.mark.parametrize(("route", "path"), [("/v1/videos/edits", "/v1/videos/edits"),
-                                             ("/v1/videos/extensions", "/v1/videos/extensions")])
+@pytest.mark.parametrize(
+    ("route", "path"), [("/v1/videos/edits", "/v1/videos/edits"), ("/v1/videos/extensions", "/v1/videos/extensions")]
+)
 def test_edit_and_extension_routes(
     app_client: TestClient, xai_fake: XAIFake, provider_media: Path, tmp_path: Path, route: str, path: str
 ) -> None:

@@ -15,8 +15,17 @@ from reelay.providers.xai import build_request, parse_created, parse_status, xai
 
 def job(**overrides: Any) -> ProviderJob:
     values: dict[str, Any] = dict(
-        video_id="video_1", index=0, model="grok-imagine-video", mode="t2v", prompt="a fox", width=1365,
-        height=768, seconds=6.0, seed=None, aspect_ratio="16:9", resolution="720p",
+        video_id="video_1",
+        index=0,
+        model="grok-imagine-video",
+        mode="t2v",
+        prompt="a fox",
+        width=1365,
+        height=768,
+        seconds=6.0,
+        seed=None,
+        aspect_ratio="16:9",
+        resolution="720p",
     )
     values.update(overrides)
     return ProviderJob(**values)
@@ -25,8 +34,13 @@ def job(**overrides: Any) -> ProviderJob:
 def test_text_to_video_body() -> None:
     path, body = build_request(job())
     assert path == "/v1/videos/generations"
-    assert body == {"model": "grok-imagine-video", "prompt": "a fox", "duration": 6, "aspect_ratio": "16:9",
-                    "resolution": "720p"}
+    assert body == {
+        "model": "grok-imagine-video",
+        "prompt": "a fox",
+        "duration": 6,
+        "aspect_ratio": "16:9",
+        "resolution": "720p",
+    }
 
 
 def test_image_to_video_sends_the_image_as_a_data_uri(provider_media: Path) -> None:
@@ -92,8 +106,9 @@ def test_pending_is_running_with_progress() -> None:
 
 
 def test_done_gives_the_output_url() -> None:
-    result = parse_status({"status": "done", "video": {"url": "https://vidgen.x.ai/a.mp4", "respect_moderation": True}},
-                          5.0)
+    result = parse_status(
+        {"status": "done", "video": {"url": "https://vidgen.x.ai/a.mp4", "respect_moderation": True}}, 5.0
+    )
     assert result.state == "succeeded" and result.output_urls == ("https://vidgen.x.ai/a.mp4",)
     assert parse_status({"video": {"url": "https://v/a.mp4"}}, 5.0).state == "succeeded"  # no status + url = done
 

@@ -44,8 +44,13 @@ def app_with(tmp_path: Path, providers: dict[str, ScriptedProvider], **settings:
         return providers
 
     app = create_app(
-        Settings(data_dir=tmp_path / "data", config_file=config, local_render_processes=1,
-                 retry_backoff_seconds=0.05, **settings),
+        Settings(
+            data_dir=tmp_path / "data",
+            config_file=config,
+            local_render_processes=1,
+            retry_backoff_seconds=0.05,
+            **settings,
+        ),
         extra_providers=factory,  # type: ignore[arg-type]
     )
     return TestClient(app, raise_server_exceptions=False)

@@ -60,10 +60,16 @@ def test_every_instance_of_the_type_serves_by_default() -> None:
 
 
 def test_priority_groups_in_order_with_weights_inside() -> None:
-    routes = config(models={"grok-imagine-video": {"routes": [
-        [{"provider": "a", "weight": 3}, {"provider": "b", "weight": 1}],
-        [{"provider": "local"}],
-    ]}})
+    routes = config(
+        models={
+            "grok-imagine-video": {
+                "routes": [
+                    [{"provider": "a", "weight": 3}, {"provider": "b", "weight": 1}],
+                    [{"provider": "local"}],
+                ]
+            }
+        }
+    )
     router = Router(CATALOG, {"a": "xai", "b": "xai", "local": "local"}, config=routes, rng=random.Random(7))
     firsts = Counter(router.route("grok-imagine-video").targets[0].provider for _ in range(2000))
     assert set(firsts) == {"a", "b"}

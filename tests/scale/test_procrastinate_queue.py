@@ -125,8 +125,12 @@ async def test_tasks_of_a_dead_worker_are_retried(database: str) -> None:
 
 def test_a_job_runs_end_to_end_through_procrastinate(database: str, tmp_path: Path) -> None:
     settings = Settings(
-        data_dir=tmp_path / "data", database_url=database, queue="procrastinate", run_workers=True,
-        local_render_processes=1, sweep_seconds=1,
+        data_dir=tmp_path / "data",
+        database_url=database,
+        queue="procrastinate",
+        run_workers=True,
+        local_render_processes=1,
+        sweep_seconds=1,
     )
     with TestClient(create_app(settings)) as http:
         body = {"model": "reelay-local", "prompt": "a red fox", "seconds": "1", "size": "320x180"}

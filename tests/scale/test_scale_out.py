@@ -64,11 +64,16 @@ def test_two_apis_two_workers_survive_a_killed_worker(tmp_path: Path, s3_endpoin
         try:
             fake = cluster.fake(video, min_latency=1.0, max_latency=3.0, poll_after_ms=500)
             cluster.env = scale_env(
-                database_url=database_url, s3_endpoint=s3_endpoint, bucket=bucket, fake_url=str(fake.url),
+                database_url=database_url,
+                s3_endpoint=s3_endpoint,
+                bucket=bucket,
+                fake_url=str(fake.url),
                 # Sized as docs/deploy.md says: a worker running 100 jobs renews 100 leases and checks 100
                 # jobs for cancellation; with too few connections a renewal can wait past the lease, and
                 # a job taken over mid-submit is submitted twice.
-                REELAY_JOB_LEASE_SECONDS="30", REELAY_SWEEP_SECONDS="2", REELAY_DATABASE_POOL_SIZE="16",
+                REELAY_JOB_LEASE_SECONDS="30",
+                REELAY_SWEEP_SECONDS="2",
+                REELAY_DATABASE_POOL_SIZE="16",
                 REELAY_CANCEL_CHECK_SECONDS="2",
             )
             cluster.migrate()

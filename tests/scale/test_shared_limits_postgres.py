@@ -36,8 +36,16 @@ async def engines(postgres_url: str) -> AsyncIterator[list[AsyncEngine]]:
 
 
 async def test_a_per_minute_limit_is_shared_by_every_process(engines: list[AsyncEngine]) -> None:
-    key = ApiKey(id="k1", name="", admin=False, limits=KeyLimits(rpm=10), spent_usd=0.0,
-                 created_at=time.time(), revoked_at=None, last_used_at=None)
+    key = ApiKey(
+        id="k1",
+        name="",
+        admin=False,
+        limits=KeyLimits(rpm=10),
+        spent_usd=0.0,
+        created_at=time.time(),
+        revoked_at=None,
+        last_used_at=None,
+    )
     limiters = [RateLimiter(engine, DefaultLimits()) for engine in engines]
     now = 60.0 * 1000 + 1  # one fixed window for every call
 

@@ -79,9 +79,7 @@ async def database_unavailable(request: Request, exc: Exception) -> JSONResponse
     """The database is down, restarting or saturated: a 503 the client can retry, never a 500."""
     reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]  # the driver's words, no SQL or values
     log.warning("database unavailable", extra={"path": request.url.path, "error": type(exc).__name__, "reason": reason})
-    body = error_body(
-        "the database is unavailable right now; retry shortly", "server_error", "database_unavailable"
-    )
+    body = error_body("the database is unavailable right now; retry shortly", "server_error", "database_unavailable")
     return JSONResponse(body, status_code=503, headers={"Retry-After": "1"})
 
 

@@ -56,9 +56,7 @@ async def _video_response(job: VideoJob, ctx: AppContext, request: Request, stat
     return video_response(job, ctx.links, str(request.base_url), status, await video_cost(ctx, job))
 
 
-async def _created(
-    result: VideoJob | Estimate, ctx: AppContext, request: Request, replayed: bool = False
-) -> Response:
+async def _created(result: VideoJob | Estimate, ctx: AppContext, request: Request, replayed: bool = False) -> Response:
     if isinstance(result, Estimate):
         return _estimate_response(result)
     # 200: an Idempotency-Key replay
@@ -111,8 +109,14 @@ async def create_video(
                 card = ctx.router.route(create.model or ctx.router.catalog.default_model).card
                 await apply_characters(CharacterStore(ctx.service.storage), who, create, card, character_files)
             result, replayed = await guarded_create(
-                ctx.guard, ctx.service, who, "generate", create, request.headers.get("idempotency-key"),
-                lambda hook: ctx.service.create(who, create, dry_run=dry_run, on_insert=hook), dry_run=dry_run,
+                ctx.guard,
+                ctx.service,
+                who,
+                "generate",
+                create,
+                request.headers.get("idempotency-key"),
+                lambda hook: ctx.service.create(who, create, dry_run=dry_run, on_insert=hook),
+                dry_run=dry_run,
             )
     finally:
         if form is not None:
@@ -199,7 +203,12 @@ async def remix_video(video_id: VideoId, request: Request, ctx: Ctx, who: Who) -
         raise InvalidRequest("prompt is required", param="prompt")
     remix = remix_request(fields.pop("prompt"), fields)
     job, replayed = await guarded_create(
-        ctx.guard, ctx.service, who, f"remix:{video_id}", remix, request.headers.get("idempotency-key"),
+        ctx.guard,
+        ctx.service,
+        who,
+        f"remix:{video_id}",
+        remix,
+        request.headers.get("idempotency-key"),
         lambda hook: ctx.service.remix(who, video_id, remix.prompt, remix.extra, on_insert=hook),
     )
     assert isinstance(job, VideoJob)
@@ -218,7 +227,10 @@ _VIDEO_BODY_DOC: dict[str, Any] = {
 
 
 @router.post(
-    "/videos/edits", status_code=202, response_model=VideoObject, openapi_extra=_VIDEO_BODY_DOC,
+    "/videos/edits",
+    status_code=202,
+    response_model=VideoObject,
+    openapi_extra=_VIDEO_BODY_DOC,
     summary="Edit a video (uploaded file, URL or {id}) as the prompt says",
 )
 async def edit_video(
@@ -227,8 +239,14 @@ async def edit_video(
     create, form = await _parse_create(request, ctx)
     try:
         result, replayed = await guarded_create(
-            ctx.guard, ctx.service, who, "edit", create, request.headers.get("idempotency-key"),
-            lambda hook: ctx.service.edit(who, create, dry_run=dry_run, on_insert=hook), dry_run=dry_run,
+            ctx.guard,
+            ctx.service,
+            who,
+            "edit",
+            create,
+            request.headers.get("idempotency-key"),
+            lambda hook: ctx.service.edit(who, create, dry_run=dry_run, on_insert=hook),
+            dry_run=dry_run,
         )
     finally:
         if form is not None:
@@ -237,7 +255,10 @@ async def edit_video(
 
 
 @router.post(
-    "/videos/extensions", status_code=202, response_model=VideoObject, openapi_extra=_VIDEO_BODY_DOC,
+    "/videos/extensions",
+    status_code=202,
+    response_model=VideoObject,
+    openapi_extra=_VIDEO_BODY_DOC,
     summary="Extend a video from its last frame by `seconds`; the result is the joined clip",
 )
 async def extend_video(
@@ -246,8 +267,14 @@ async def extend_video(
     create, form = await _parse_create(request, ctx)
     try:
         result, replayed = await guarded_create(
-            ctx.guard, ctx.service, who, "extend", create, request.headers.get("idempotency-key"),
-            lambda hook: ctx.service.extend(who, create, dry_run=dry_run, on_insert=hook), dry_run=dry_run,
+            ctx.guard,
+            ctx.service,
+            who,
+            "extend",
+            create,
+            request.headers.get("idempotency-key"),
+            lambda hook: ctx.service.extend(who, create, dry_run=dry_run, on_insert=hook),
+            dry_run=dry_run,
         )
     finally:
         if form is not None:

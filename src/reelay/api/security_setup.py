@@ -47,7 +47,11 @@ def build_security(settings: Settings, engine: AsyncEngine, links: Links) -> Sec
     secrets = WebhookSecrets(engine)
     delays = tuple(settings.webhook_retry_delays)
     deliveries = DeliveryLoop(
-        engine, secrets, policy, retry_delays=delays, poll_interval=min([1.0, *(d / 2 for d in delays)]),
+        engine,
+        secrets,
+        policy,
+        retry_delays=delays,
+        poll_interval=min([1.0, *(d / 2 for d in delays)]),
         on_outcome=lambda outcome: WEBHOOK_DELIVERIES.labels(outcome=outcome).inc(),
     )
     listener = WebhookListener(engine, output_link, wake=deliveries.wake)

@@ -48,8 +48,9 @@ def change_tempo(pcm: np.ndarray, speed: float) -> np.ndarray:
     if speed == 1.0 or pcm.shape[1] == 0:
         return pcm
     graph = av.filter.Graph()
-    source = graph.add_abuffer(sample_rate=AUDIO_RATE, format="fltp", layout="stereo",
-                               time_base=Fraction(1, AUDIO_RATE))
+    source = graph.add_abuffer(
+        sample_rate=AUDIO_RATE, format="fltp", layout="stereo", time_base=Fraction(1, AUDIO_RATE)
+    )
     tempo = graph.add("atempo", f"{speed}")
     planar = graph.add("aformat", f"sample_fmts=fltp:sample_rates={AUDIO_RATE}:channel_layouts=stereo")
     sink = graph.add("abuffersink")
@@ -57,8 +58,9 @@ def change_tempo(pcm: np.ndarray, speed: float) -> np.ndarray:
     graph.configure()
     out: list[np.ndarray] = []
     for start in range(0, pcm.shape[1], CHUNK):
-        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(pcm[:, start : start + CHUNK]),
-                                           format="fltp", layout="stereo")
+        frame = av.AudioFrame.from_ndarray(
+            np.ascontiguousarray(pcm[:, start : start + CHUNK]), format="fltp", layout="stereo"
+        )
         frame.sample_rate = AUDIO_RATE
         frame.pts = start
         frame.time_base = Fraction(1, AUDIO_RATE)

@@ -58,8 +58,7 @@ def _add_glow(sky: np.ndarray, color: RGB, centre: tuple[float, float], radius: 
     sky[y0:y1, x0:x1] = region * (1 - weight) + np.array(color, np.float32) * weight
 
 
-def _stars(draw: ImageDraw.ImageDraw, look: Look, wide: int, height: int, width: int,
-           rng: np.random.Generator) -> None:
+def _stars(draw: ImageDraw.ImageDraw, look: Look, wide: int, height: int, width: int, rng: np.random.Generator) -> None:
     count = int(look.stars * wide * height / (1280 * 720))
     xs = rng.uniform(0, wide, count)
     ys = rng.uniform(0, height * 0.75, count)
@@ -69,9 +68,7 @@ def _stars(draw: ImageDraw.ImageDraw, look: Look, wide: int, height: int, width:
         draw.ellipse((x - size, y - size, x + size, y + size), fill=(v, v, min(255, v + 10)))
 
 
-def _ridge(
-    wide: int, base: float, amp: float, sharp: bool, rng: np.random.Generator, width: int
-) -> np.ndarray:
+def _ridge(wide: int, base: float, amp: float, sharp: bool, rng: np.random.Generator, width: int) -> np.ndarray:
     """Height of a landscape line at every x: a sum of random sines (abs() for peaks)."""
     x = np.arange(wide, dtype=np.float64) / width
     line = np.zeros(wide)
@@ -99,8 +96,9 @@ _MOUNTAINS = ((0.62, 0.16, 0.8), (0.78, 0.1, 1.0))  # (base, amplitude, shade) p
 _HILLS = ((0.74, 0.06, 0.85), (0.84, 0.05, 1.0))
 
 
-def _skyline(draw: ImageDraw.ImageDraw, look: Look, wide: int, height: int, width: int,
-             rng: np.random.Generator) -> None:
+def _skyline(
+    draw: ImageDraw.ImageDraw, look: Look, wide: int, height: int, width: int, rng: np.random.Generator
+) -> None:
     unit = height / 720.0
     kind = look.skyline
     if kind in ("mountains", "hills", "dunes"):
@@ -123,13 +121,14 @@ def _skyline(draw: ImageDraw.ImageDraw, look: Look, wide: int, height: int, widt
             tree_h = rng.uniform(0.12, 0.32) * height
             tree_w = tree_h * rng.uniform(0.28, 0.4)
             foot = float(line[min(wide - 1, int(x))]) + 4 * unit
-            draw.polygon([(x - tree_w / 2, foot), (x, foot - tree_h), (x + tree_w / 2, foot)],
-                         fill=_shade(look.ground, rng.uniform(0.7, 1.2)))
+            draw.polygon(
+                [(x - tree_w / 2, foot), (x, foot - tree_h), (x + tree_w / 2, foot)],
+                fill=_shade(look.ground, rng.uniform(0.7, 1.2)),
+            )
             x += rng.uniform(14, 42) * unit
 
 
-def _city(draw: ImageDraw.ImageDraw, look: Look, wide: int, height: int, unit: float,
-          rng: np.random.Generator) -> None:
+def _city(draw: ImageDraw.ImageDraw, look: Look, wide: int, height: int, unit: float, rng: np.random.Generator) -> None:
     """Blocks of buildings with randomly lit windows."""
     lights = ((255, 214, 120), (120, 220, 255), (255, 120, 200))
     x = 0.0

@@ -35,41 +35,106 @@ class Edit:
 
 
 EDITS: tuple[Edit, ...] = (
-    Edit("grayscale", ("black and white", "black-and-white", "b&w", "grayscale", "greyscale",
-                       "monochrome", "noir", "desaturate", "desaturated"),
-         "Black-and-white: removes all colour.", (("hue", "s=0"),)),
-    Edit("vintage", ("vintage", "sepia", "old film", "old-film", "retro", "old fashioned", "old-fashioned",
-                     "nostalgic", "film look", "aged"),
-         "Vintage film: sepia tones, lifted blacks, a light fixed grain and a vignette.",
-         (("lutyuv", SEPIA_LUT), ("noise", "alls=5"), ("vignette", "angle=PI/5"))),
-    Edit("blur", ("blur", "blurry", "blurred", "dreamy", "dream", "soft focus", "soft-focus", "hazy"),
-         "Dreamy blur: a soft Gaussian blur.", (("gblur", "sigma=4"),)),
-    Edit("sharpen", ("sharpen", "sharpened", "sharper", "sharp", "crisp", "crisper", "enhance detail"),
-         "Sharpen: unsharp mask on luma.", (("unsharp", "5:5:1.2:5:5:0.0"),)),
-    Edit("speed_up", ("speed up", "sped up", "speed it up", "faster", "fast forward", "fast-forward",
-                      "fast motion", "timelapse", "time lapse", "time-lapse", "2x"),
-         "Speed up: plays at 2x; audio tempo doubled without changing pitch.", speed=2.0),
-    Edit("slow_motion", ("slow motion", "slow-motion", "slowmo", "slow-mo", "slow mo", "slower", "slow down",
-                         "half speed", "0.5x"),
-         "Slow motion: plays at 0.5x (frames repeated); audio tempo halved without changing pitch.",
-         speed=0.5),
-    Edit("reverse", ("reverse", "reversed", "backwards", "backward", "rewind", "in reverse"),
-         "Reverse: plays the clip (and its audio) backwards.", reverse=True),
-    Edit("mirror", ("mirror", "mirrored", "flip", "flipped", "horizontal flip", "flip horizontally"),
-         "Mirror: flips the picture left to right.", (("hflip", ""),)),
-    Edit("zoom", ("zoom", "zoom in", "zoomed", "zoomed in", "crop in", "crop-in", "close up", "close-up",
-                  "closeup", "punch in"),
-         "Zoom: crops into the centre (1.25x) before scaling back to the output size.", zoom=1.25),
+    Edit(
+        "grayscale",
+        (
+            "black and white",
+            "black-and-white",
+            "b&w",
+            "grayscale",
+            "greyscale",
+            "monochrome",
+            "noir",
+            "desaturate",
+            "desaturated",
+        ),
+        "Black-and-white: removes all colour.",
+        (("hue", "s=0"),),
+    ),
+    Edit(
+        "vintage",
+        (
+            "vintage",
+            "sepia",
+            "old film",
+            "old-film",
+            "retro",
+            "old fashioned",
+            "old-fashioned",
+            "nostalgic",
+            "film look",
+            "aged",
+        ),
+        "Vintage film: sepia tones, lifted blacks, a light fixed grain and a vignette.",
+        (("lutyuv", SEPIA_LUT), ("noise", "alls=5"), ("vignette", "angle=PI/5")),
+    ),
+    Edit(
+        "blur",
+        ("blur", "blurry", "blurred", "dreamy", "dream", "soft focus", "soft-focus", "hazy"),
+        "Dreamy blur: a soft Gaussian blur.",
+        (("gblur", "sigma=4"),),
+    ),
+    Edit(
+        "sharpen",
+        ("sharpen", "sharpened", "sharper", "sharp", "crisp", "crisper", "enhance detail"),
+        "Sharpen: unsharp mask on luma.",
+        (("unsharp", "5:5:1.2:5:5:0.0"),),
+    ),
+    Edit(
+        "speed_up",
+        (
+            "speed up",
+            "sped up",
+            "speed it up",
+            "faster",
+            "fast forward",
+            "fast-forward",
+            "fast motion",
+            "timelapse",
+            "time lapse",
+            "time-lapse",
+            "2x",
+        ),
+        "Speed up: plays at 2x; audio tempo doubled without changing pitch.",
+        speed=2.0,
+    ),
+    Edit(
+        "slow_motion",
+        ("slow motion", "slow-motion", "slowmo", "slow-mo", "slow mo", "slower", "slow down", "half speed", "0.5x"),
+        "Slow motion: plays at 0.5x (frames repeated); audio tempo halved without changing pitch.",
+        speed=0.5,
+    ),
+    Edit(
+        "reverse",
+        ("reverse", "reversed", "backwards", "backward", "rewind", "in reverse"),
+        "Reverse: plays the clip (and its audio) backwards.",
+        reverse=True,
+    ),
+    Edit(
+        "mirror",
+        ("mirror", "mirrored", "flip", "flipped", "horizontal flip", "flip horizontally"),
+        "Mirror: flips the picture left to right.",
+        (("hflip", ""),),
+    ),
+    Edit(
+        "zoom",
+        ("zoom", "zoom in", "zoomed", "zoomed in", "crop in", "crop-in", "close up", "close-up", "closeup", "punch in"),
+        "Zoom: crops into the centre (1.25x) before scaling back to the output size.",
+        zoom=1.25,
+    ),
 )
 
 GRADES: tuple[Edit, ...] = (
     Edit("grade_warm", (), "Warm grade: golden, less blue.", (("lutyuv", "u=val-8:v=val+10"),)),
     Edit("grade_cool", (), "Cool grade: bluer, less red.", (("lutyuv", "u=val+10:v=val-7"),)),
     Edit("grade_vivid", (), "Vivid grade: colours 35 % more saturated.", (("lutyuv", SATURATE),)),
-    Edit("grade_contrast", (), "Punchy grade: stronger contrast curve.",
-         (("lutyuv", "y=(val-128)*1.25+128"),)),
-    Edit("grade_faded", (), "Faded grade: lifted blacks, softer highlights, muted colour.",
-         (("lutyuv", "y=val*0.78+34:u=(val-128)*0.75+128:v=(val-128)*0.75+128"),)),
+    Edit("grade_contrast", (), "Punchy grade: stronger contrast curve.", (("lutyuv", "y=(val-128)*1.25+128"),)),
+    Edit(
+        "grade_faded",
+        (),
+        "Faded grade: lifted blacks, softer highlights, muted colour.",
+        (("lutyuv", "y=val*0.78+34:u=(val-128)*0.75+128:v=(val-128)*0.75+128"),),
+    ),
 )
 
 
@@ -133,8 +198,7 @@ def plan_edits(prompt: str, seed: int = 0) -> EditPlan:
 def describe_edits() -> dict[str, str]:
     """Edit name -> what it does and which words trigger it (for the API and the docs)."""
     described = {
-        edit.name: f"{edit.description} Triggered by: {', '.join(repr(k) for k in edit.keywords)}."
-        for edit in EDITS
+        edit.name: f"{edit.description} Triggered by: {', '.join(repr(k) for k in edit.keywords)}." for edit in EDITS
     }
     grades = ", ".join(g.name.removeprefix("grade_").replace("_", "-") for g in GRADES)
     described["grade"] = (

@@ -36,15 +36,11 @@ class Mp4Writer:
     exactly the video's duration (frames / fps).
     """
 
-    def __init__(
-        self, path: Path, width: int, height: int, fps: int, pcm: np.ndarray | None = None
-    ) -> None:
+    def __init__(self, path: Path, width: int, height: int, fps: int, pcm: np.ndarray | None = None) -> None:
         self.fps = fps
         self.frames = 0
         self._time_base = Fraction(1, fps)
-        self._container: OutputContainer = av.open(
-            str(path), "w", format="mp4", options={"movflags": "+faststart"}
-        )
+        self._container: OutputContainer = av.open(str(path), "w", format="mp4", options={"movflags": "+faststart"})
         self._video: VideoStream = self._container.add_stream("libx264", rate=fps)
         self._video.width, self._video.height = width, height
         self._video.pix_fmt = "yuv420p"

@@ -77,12 +77,11 @@ class ParticleField:
         else:
             self._draw_hard(ImageDraw.Draw(image), xs, ys, pulse)
 
-    def _draw_hard(
-        self, draw: ImageDraw.ImageDraw, xs: np.ndarray, ys: np.ndarray, pulse: np.ndarray
-    ) -> None:
+    def _draw_hard(self, draw: ImageDraw.ImageDraw, xs: np.ndarray, ys: np.ndarray, pulse: np.ndarray) -> None:
         kind = self.kind
-        items = zip(xs.tolist(), ys.tolist(), self.size.tolist(), self.color_index.tolist(),
-                    pulse.tolist(), strict=True)
+        items = zip(
+            xs.tolist(), ys.tolist(), self.size.tolist(), self.color_index.tolist(), pulse.tolist(), strict=True
+        )
         streak_x, streak_y = (self.vx * 0.03).tolist(), (self.vy * 0.03).tolist()
         for i, (x, y, r, ci, p) in enumerate(items):
             color = self.colors[ci]
@@ -101,8 +100,9 @@ class ParticleField:
     def _draw_soft(self, image: Image.Image, xs: np.ndarray, ys: np.ndarray, pulse: np.ndarray) -> None:
         """Glowing discs pasted through cached radial masks (bokeh lights, fireflies)."""
         strength = 0.55 if self.kind == "bokeh" else 1.0
-        items = zip(xs.tolist(), ys.tolist(), self.size.tolist(), self.color_index.tolist(),
-                    pulse.tolist(), strict=True)
+        items = zip(
+            xs.tolist(), ys.tolist(), self.size.tolist(), self.color_index.tolist(), pulse.tolist(), strict=True
+        )
         for x, y, r, ci, p in items:
             level = round(4 * strength * (0.35 + 0.65 * p)) if self.kind == "fireflies" else 3
             mask = self._mask(round(r), level)

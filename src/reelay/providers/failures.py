@@ -24,9 +24,19 @@ POLICY_CODES = frozenset(
 )
 TRANSIENT_CODES = frozenset(
     {
-        "internal_error", "internal", "server_error", "service_unavailable", "unavailable", "deadline_exceeded",
-        "resource_exhausted", "upstream_unavailable", "upstream_timeout", "upstream_unreachable",
-        "upstream_rate_limited", "upstream_malformed", "rate_limited",
+        "internal_error",
+        "internal",
+        "server_error",
+        "service_unavailable",
+        "unavailable",
+        "deadline_exceeded",
+        "resource_exhausted",
+        "upstream_unavailable",
+        "upstream_timeout",
+        "upstream_unreachable",
+        "upstream_rate_limited",
+        "upstream_malformed",
+        "rate_limited",
     }
 )
 _TOKEN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")

@@ -54,9 +54,7 @@ def check_response(provider: str, response: httpx.Response) -> None:
     reason = _upstream_message(response)
     detail = f"{provider} answered HTTP {status}" + (f": {reason}" if reason else "")
     if status in (401, 403):
-        raise UpstreamError(
-            f"{detail}; check the provider's API key", retryable=False, code="upstream_auth_failed"
-        )
+        raise UpstreamError(f"{detail}; check the provider's API key", retryable=False, code="upstream_auth_failed")
     if status == 429:
         raise UpstreamError(
             detail, retryable=True, code="upstream_rate_limited", retry_after=retry_after_seconds(response)
@@ -93,7 +91,12 @@ async def request(provider: str, client: httpx.AsyncClient, method: str, url: st
 
 
 async def download(
-    provider: str, client: httpx.AsyncClient, url: str, destination: Path, *, max_bytes: int = MAX_OUTPUT_BYTES,
+    provider: str,
+    client: httpx.AsyncClient,
+    url: str,
+    destination: Path,
+    *,
+    max_bytes: int = MAX_OUTPUT_BYTES,
     headers: dict[str, str] | None = None,
 ) -> int:
     """Stream ``url`` to ``destination``; an expired or missing output is a non-retryable failure."""
@@ -103,7 +106,8 @@ async def download(
             if response.status_code in (403, 404, 410):
                 raise UpstreamError(
                     f"{provider}'s output URL has expired or is gone (HTTP {response.status_code})",
-                    retryable=False, code="upstream_output_expired",
+                    retryable=False,
+                    code="upstream_output_expired",
                 )
             check_response(provider, response)
             with open(destination, "wb") as out:
@@ -116,7 +120,8 @@ async def download(
         raise UpstreamTimeout(f"downloading {provider}'s output timed out", retryable=True) from error
     except httpx.HTTPError as error:
         raise UpstreamError(
-            f"could not download {provider}'s output: {type(error).__name__}", retryable=True,
+            f"could not download {provider}'s output: {type(error).__name__}",
+            retryable=True,
             code="upstream_unreachable",
         ) from error
     if written == 0:

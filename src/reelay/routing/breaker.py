@@ -54,7 +54,7 @@ class CircuitBreaker:
         self.clock = clock
 
     def status(self, provider: str) -> str:
-        """"closed", "open" or "half-open"."""
+        """ "closed", "open" or "half-open"."""
         snapshot = self.state.load(provider)
         if snapshot.opened_at is None:
             return "closed"

@@ -122,9 +122,18 @@ class OpenAIVideosFake:
         if key is not None:
             self.by_key[key] = video_id
         body = {
-            "id": video_id, "object": "video", "status": "queued", "model": fields.get("model", "served-model"),
-            "prompt": fields["prompt"], "size": fields.get("size", "1280x720"), "seconds": fields.get("seconds", "4"),
-            "progress": 0, "created_at": int(time.time()), "completed_at": None, "expires_at": None, "error": None,
+            "id": video_id,
+            "object": "video",
+            "status": "queued",
+            "model": fields.get("model", "served-model"),
+            "prompt": fields["prompt"],
+            "size": fields.get("size", "1280x720"),
+            "seconds": fields.get("seconds", "4"),
+            "progress": 0,
+            "created_at": int(time.time()),
+            "completed_at": None,
+            "expires_at": None,
+            "error": None,
         }
         self.videos[video_id] = FakeVideo(body, self.outcome, self.pending_polls, dict(self.error))
         return JSONResponse(body)
@@ -185,5 +194,6 @@ class OpenAIVideosFake:
 
 
 def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"message": message, "type": "invalid_request_error", "code": str(status)}},
-                        status_code=status)
+    return JSONResponse(
+        {"error": {"message": message, "type": "invalid_request_error", "code": str(status)}}, status_code=status
+    )
