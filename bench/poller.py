@@ -24,7 +24,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root: tests.* helpers
 
 from tests.media_helpers import make_video
-from tests.scale.cluster import FAKE_KEY, REELAY, Cluster, free_port, rss_bytes
+from tests.scale.cluster import Cluster, rss_bytes
 
 
 def cpu_seconds(pid: int) -> float:
@@ -64,20 +64,7 @@ def main() -> None:
         try:
             fake = cluster.fake(video, min_latency=3600, max_latency=3600, poll_after_ms=args.poll_after_ms)
             cluster.wait_ready(fake, "/_stats")
-            port = free_port()
-            env = {
-                "PATH": "/usr/bin:/bin",
-                "NO_PROXY": "127.0.0.1,localhost",
-                "REELAY_OPENAI_COMPATIBLE_API_KEY": FAKE_KEY,
-                "REELAY_OPENAI_COMPATIBLE_BASE_URL": f"{fake.url}/v1",
-            }
-            serve = cluster.spawn(
-                "serve",
-                [REELAY, "serve", "--port", str(port), "--data-dir", str(root / "data"), "--log-level", "warning"],
-                env=env,
-                url=f"http://127.0.0.1:{port}",
-            )
-            cluster.wait_ready(serve, "/healthz")
+            serve = cluster.serve_in_front_of(fake, root / "data")
             started = time.perf_counter()
             asyncio.run(submit(str(serve.url), args.jobs))
             submitted = time.perf_counter() - started

@@ -21,7 +21,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root: tests.* helpers
 
 from tests.media_helpers import make_video
-from tests.scale.cluster import FAKE_KEY, REELAY, Cluster, free_port
+from tests.scale.cluster import Cluster
 
 
 def main() -> None:
@@ -39,20 +39,7 @@ def main() -> None:
                 video, min_latency=args.latency, max_latency=args.latency, poll_after_ms=args.poll_after_ms
             )
             cluster.wait_ready(fake, "/_stats")
-            port = free_port()
-            env = {
-                "PATH": "/usr/bin:/bin",
-                "NO_PROXY": "127.0.0.1,localhost",
-                "REELAY_OPENAI_COMPATIBLE_API_KEY": FAKE_KEY,
-                "REELAY_OPENAI_COMPATIBLE_BASE_URL": f"{fake.url}/v1",
-            }
-            serve = cluster.spawn(
-                "serve",
-                [REELAY, "serve", "--port", str(port), "--data-dir", str(root / "data")],
-                env=env,
-                url=f"http://127.0.0.1:{port}",
-            )
-            cluster.wait_ready(serve, "/healthz")
+            serve = cluster.serve_in_front_of(fake, root / "data")
 
             def create(index: int) -> tuple[str, float]:
                 body = {"model": "wan2.2-t2v", "prompt": f"relay bench {index}", "seconds": "1"}

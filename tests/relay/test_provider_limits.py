@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 
 from tests.media_helpers import make_video
-from tests.scale.cluster import FAKE_KEY, REELAY, Cluster, free_port
+from tests.scale.cluster import Cluster
 
 JOBS = 6
 LIMIT = 2
@@ -23,21 +23,7 @@ def test_jobs_over_the_in_flight_limit_stay_queued_and_say_why(tmp_path: Path) -
     try:
         fake = cluster.fake(video, min_latency=1.5, max_latency=1.5, poll_after_ms=200)
         cluster.wait_ready(fake, "/_stats")
-        port = free_port()
-        env = {
-            "PATH": "/usr/bin:/bin",
-            "NO_PROXY": "127.0.0.1,localhost",
-            "REELAY_OPENAI_COMPATIBLE_API_KEY": FAKE_KEY,
-            "REELAY_OPENAI_COMPATIBLE_BASE_URL": f"{fake.url}/v1",
-            "REELAY_CONFIG_FILE": str(config),
-        }
-        serve = cluster.spawn(
-            "serve",
-            [REELAY, "serve", "--port", str(port), "--data-dir", str(tmp_path / "data")],
-            env=env,
-            url=f"http://127.0.0.1:{port}",
-        )
-        cluster.wait_ready(serve, "/healthz")
+        serve = cluster.serve_in_front_of(fake, tmp_path / "data", REELAY_CONFIG_FILE=str(config))
         with httpx.Client(base_url=str(serve.url), timeout=30) as client:
             ids = [
                 client.post(

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 
 from tests.media_helpers import make_video
-from tests.scale.cluster import FAKE_KEY, REELAY, Cluster, free_port
+from tests.scale.cluster import Cluster
 
 JOBS = 200
 LATENCY = 20.0
@@ -40,20 +40,7 @@ def test_two_hundred_upstream_jobs_run_side_by_side_on_a_default_serve(tmp_path:
     try:
         fake = cluster.fake(video, min_latency=LATENCY, max_latency=LATENCY, poll_after_ms=1000)
         cluster.wait_ready(fake, "/_stats")
-        port = free_port()
-        env = {
-            "PATH": "/usr/bin:/bin",
-            "NO_PROXY": "127.0.0.1,localhost",
-            "REELAY_OPENAI_COMPATIBLE_API_KEY": FAKE_KEY,
-            "REELAY_OPENAI_COMPATIBLE_BASE_URL": f"{fake.url}/v1",
-        }
-        serve = cluster.spawn(
-            "serve",
-            [REELAY, "serve", "--port", str(port), "--data-dir", str(tmp_path / "data")],
-            env=env,
-            url=f"http://127.0.0.1:{port}",
-        )
-        cluster.wait_ready(serve, "/healthz")
+        serve = cluster.serve_in_front_of(fake, tmp_path / "data")
         with ThreadPoolExecutor(max_workers=16) as pool:
             ids = list(pool.map(lambda i: _create(str(serve.url), i), range(JOBS)))
         finished: set[str] = set()

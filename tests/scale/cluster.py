@@ -139,6 +139,22 @@ class Cluster:
         args += ["--poll-after-ms", str(poll_after_ms), "--api-key", FAKE_KEY]
         return self.spawn("fake", args, url=f"http://127.0.0.1:{port}")
 
+    def serve_in_front_of(self, fake: Proc, data_dir: Path, **extra: str) -> Proc:
+        """A default ``reelay serve`` (SQLite, no tuning flags, a clean environment) whose
+        OpenAI-compatible provider is ``fake``; ``extra`` adds ``REELAY_*`` settings. Ready on return."""
+        port = free_port()
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "NO_PROXY": "127.0.0.1,localhost",
+            "REELAY_OPENAI_COMPATIBLE_API_KEY": FAKE_KEY,
+            "REELAY_OPENAI_COMPATIBLE_BASE_URL": f"{fake.url}/v1",
+            **extra,
+        }
+        args = [REELAY, "serve", "--port", str(port), "--data-dir", str(data_dir)]
+        serve = self.spawn("serve", args, env=env, url=f"http://127.0.0.1:{port}")
+        self.wait_ready(serve, "/healthz")
+        return serve
+
     def api(self, index: int, **extra: str) -> Proc:
         port = free_port()
         args = [REELAY, "serve", "--port", str(port), "--data-dir", str(self.root / f"api{index}")]
