@@ -335,7 +335,7 @@ class Worker:
         pending = [run for run in runs if not self._submitted(job, run)]
         for run in pending:
             if run.submit_key is None:  # durable BEFORE the submit: a crash after the provider took it
-                run.submit_key = f"reelay-{job.id}-{run.index}-{uuid.uuid4().hex[:8]}"  # resends this key
+                run.submit_key = new_submit_key(job.id, run.index)  # a resubmission resends this key
         if pending:
             await self.store.record_runs(job.id, self.worker_id, runs)
         lock = asyncio.Lock()
@@ -405,7 +405,7 @@ class Worker:
             provider = self.providers.get(run.provider or job.provider)
             if run.upstream_id is None or provider is None or not provider.resumable:
                 if run.submit_key is None:
-                    run.submit_key = f"reelay-{job.id}-{run.index}-{uuid.uuid4().hex[:8]}"
+                    run.submit_key = new_submit_key(job.id, run.index)
                 target, upstream_id = await self.submitter.submit(job, run, paths, targets)
                 provider = self.providers[target.provider]
                 run.provider, run.model, run.upstream_id = target.provider, target.model, upstream_id
@@ -466,6 +466,11 @@ class Worker:
                     await provider.cancel(run.upstream_id)
                 raise timed_out(provider.name, run.upstream_id, self.settings.max_run_seconds)
             await asyncio.sleep(result.poll_after)
+
+
+def new_submit_key(video_id: str, index: int) -> str:
+    """The Idempotency-Key of one run's submission, stored before the submit is sent."""
+    return f"reelay-{video_id}-{index}-{uuid.uuid4().hex[:8]}"
 
 
 def timed_out(provider: str, upstream_id: str, max_run_seconds: float) -> UpstreamTimeout:
