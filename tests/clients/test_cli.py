@@ -167,9 +167,14 @@ def test_ctrl_c_cancels_the_job_without_a_terminal(server: LiveServer, tmp_path:
     os.kill(process.pid, signal.SIGINT)
     _, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
-    assert f"cancelled {video_id}" in err
-    final = httpx.get(f"{server.url}/v1/videos/{video_id}")  # cancelled, not deleted: still there
-    assert final.status_code == 200 and final.json()["status"] == "cancelled"
+    # The worker holding the render ends it; the CLI waits up to 10 s to say so, and says "cancel
+    # requested" instead when the machine is too busy to confirm in time.
+    assert f"cancelled {video_id}" in err or f"cancel requested for {video_id}" in err, err
+    deadline = time.monotonic() + 60
+    while (final := httpx.get(f"{server.url}/v1/videos/{video_id}")).json()["status"] != "cancelled":
+        assert final.json()["status"] == "in_progress" and time.monotonic() < deadline, final.text
+        time.sleep(0.2)
+    assert final.status_code == 200  # cancelled, not deleted: still there
 
 
 def _wait_for_submission(process: subprocess.Popen[str]) -> str:

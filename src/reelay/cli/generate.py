@@ -35,6 +35,7 @@ from reelay.cli.client import (
 )
 
 UNFINISHED = ("queued", "in_progress")
+CANCEL_CONFIRM_SECONDS = 10.0
 MAX_POLL_SECONDS = 2.0
 console = Console(stderr=True, highlight=False)
 
@@ -211,10 +212,24 @@ def _on_interrupt(client: ReelayClient, video_id: str, *, ask: bool) -> None:
         console.print(f"left {video_id} running; fetch it later with `reelay videos download {video_id}`")
         return
     try:
-        client.cancel(video_id)
-        console.print(f"cancelled {video_id} (it stays listed; `reelay videos delete {video_id}` removes it)")
+        video = _confirm_cancel(client, client.cancel(video_id))
     except ClientError as error:
         console.print(f"[red]could not cancel {video_id}:[/red] {error.message}")
+        return
+    if video["status"] in UNFINISHED:
+        console.print(f"cancel requested for {video_id}; the server is stopping it (`reelay videos get {video_id}`)")
+    else:
+        console.print(f"{video['status']} {video_id} (it stays listed; `reelay videos delete {video_id}` removes it)")
+
+
+def _confirm_cancel(client: ReelayClient, video: dict[str, Any]) -> dict[str, Any]:
+    """Wait a little for the server to end the job: a running job is stopped by the worker holding it
+    (within a second or two), so the answer to the cancel request may still say ``in_progress``."""
+    deadline = time.monotonic() + CANCEL_CONFIRM_SECONDS
+    while video["status"] in UNFINISHED and time.monotonic() < deadline:
+        time.sleep(0.25)
+        video, _ = client.get(video["id"])
+    return video
 
 
 def _report_failure(video: dict[str, Any], json_output: bool) -> None:
