@@ -30,6 +30,7 @@ from reelay.jobs.migrate import upgrade_database
 from reelay.jobs.queue import InProcessQueue
 from reelay.jobs.relay import Relay, RelaySettings
 from reelay.jobs.service import VideoService
+from reelay.jobs.sole_owner import SoleOwner, sqlite_owner_lock
 from reelay.jobs.store import JobStore, make_engine
 from reelay.jobs.worker import Worker, WorkerSettings
 from reelay.procpool import ProcessPool
@@ -69,6 +70,7 @@ class Runtime:
     service: VideoService
     events: LocalEventHub  # live job events (GET /v1/videos/{id}/events): in-process, or LISTEN/NOTIFY
     engine: DiffusersProvider | None = None  # the diffusers engine, when reelay.toml declares models
+    sole_owner: SoleOwner | None = None  # SQLite: proof that no other process works this database
 
     @property
     def runs_workers(self) -> bool:
@@ -77,6 +79,10 @@ class Runtime:
     async def start(self) -> None:
         """Start the workers and the relay (where this process runs them) and webhook deliveries."""
         await self.events.start()
+        if self.runs_workers and self.sole_owner is not None and self.sole_owner.acquire():
+            released = await self.store.release_all_leases()  # a crashed predecessor's: take them back now
+            if released:
+                log.info("took back jobs a stopped process held", extra={"jobs": released})
         await self.dispatch.start(self.worker)
         if self.runs_workers:
             await self.relay.start()
@@ -106,6 +112,8 @@ class Runtime:
             await asyncio.to_thread(self.engine.close)
         await self.events.stop()
         await self.store.close()
+        if self.sole_owner is not None:
+            self.sole_owner.release()
 
 
 async def build_runtime(settings: Settings, *, extra_providers: ProviderFactory | None = None) -> Runtime:
@@ -230,6 +238,7 @@ async def build_runtime(settings: Settings, *, extra_providers: ProviderFactory 
         service=service,
         engine=engine,
         events=events,
+        sole_owner=sqlite_owner_lock(url) if settings.queue == "inprocess" else None,
     )
 
 

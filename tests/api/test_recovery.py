@@ -35,6 +35,9 @@ def test_jobs_survive_a_sigkill_and_restart(tmp_path: Path) -> None:
         assert statuses.count("completed") < len(ids)
 
         live.start()
+        # The restarted gateway holds the database alone, so the jobs the killed one held are its own
+        # at once (jobs.sole_owner), not after their leases lapse.
+        assert live.log_path is not None and "took back jobs a stopped process held" in live.log_path.read_text()
         with httpx.Client(base_url=live.url, timeout=30) as client:
             finished = [wait_until_finished(client, video_id, timeout=180) for video_id in ids]
         assert [f["status"] for f in finished] == ["completed"] * len(ids), finished

@@ -1,5 +1,8 @@
 """A slow loopback fake of the OpenAI Videos API for the crash test: every job takes 1-3 s.
 
+Held (``held=True``), no job finishes until ``release()``; each job's time starts then. A test can
+so crash Reelay while every job waits upstream without making the jobs long.
+
 POST /v1/videos → ``{"id", "status": "queued"}`` (each POST counted); GET /v1/videos/{id} →
 ``in_progress`` with progress until the job's latency has passed, then ``completed``;
 GET /v1/videos/{id}/content → the MP4. It lives in the test process, so it outlives a SIGKILLed
@@ -30,6 +33,7 @@ class SlowVideosFake:
     lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadingHTTPServer | None = None
     random: random.Random = field(default_factory=lambda: random.Random(4))
+    held: bool = False
 
     @property
     def url(self) -> str:
@@ -40,6 +44,15 @@ class SlowVideosFake:
         """No submission in flight and none for ``seconds``: every accepted id has reached Reelay."""
         with self.lock:
             return self.in_flight_posts == 0 and time.monotonic() - self.last_submission > seconds
+
+    def release(self) -> None:
+        """Let held jobs run: each takes its latency from now."""
+        with self.lock:
+            if not self.held:
+                return
+            now = time.monotonic()
+            self.jobs = {video_id: (now, latency) for video_id, (_, latency) in self.jobs.items()}
+            self.held = False
 
     def start(self) -> None:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -61,8 +74,11 @@ class SlowVideosFake:
     def status(self, video_id: str) -> dict[str, Any] | None:
         with self.lock:
             job = self.jobs.get(video_id)
+            held = self.held
         if job is None:
             return None
+        if held:
+            return {"id": video_id, "object": "video", "status": "in_progress", "progress": 0}
         done = (time.monotonic() - job[0]) / job[1]
         if done >= 1:
             return {"id": video_id, "object": "video", "status": "completed", "progress": 100}

@@ -30,13 +30,8 @@ JOBS = 50
 def staged(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[SlowVideosFake, str]]:
     """The fake provider, and the stage the kill must land in."""
     make_video(tmp_path / "upstream.mp4", seconds=1.0, width=320, height=176)
-    # "wait": jobs long enough upstream that the kill finds every one waiting there.
-    slow = request.param == "wait"
-    fake = SlowVideosFake(
-        video=(tmp_path / "upstream.mp4").read_bytes(),
-        min_seconds=30.0 if slow else 1.0,
-        max_seconds=35.0 if slow else 3.0,
-    )
+    # "wait": no job finishes upstream until the test releases them, after the kill.
+    fake = SlowVideosFake(video=(tmp_path / "upstream.mp4").read_bytes(), held=request.param == "wait")
     fake.start()
     yield fake, request.param
     fake.stop()
@@ -45,6 +40,12 @@ def staged(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Slo
 def statuses(client: httpx.Client) -> dict[str, str]:
     page = client.get("/v1/videos", params={"limit": 100}).json()["data"]
     return {video["id"]: video["status"] for video in page}
+
+
+def stages(client: httpx.Client) -> list[str]:
+    """Each job's stage as its video object says (``completed`` once finished)."""
+    page = client.get("/v1/videos", params={"limit": 100}).json()["data"]
+    return [video["status"] if video["status"] != "in_progress" else video["metadata"]["stage"] for video in page]
 
 
 def test_fifty_jobs_survive_sigkill_without_resubmission(tmp_path: Path, staged: tuple[SlowVideosFake, str]) -> None:
@@ -67,14 +68,18 @@ def test_fifty_jobs_survive_sigkill_without_resubmission(tmp_path: Path, staged:
             deadline = time.monotonic() + 120
             while True:
                 assert time.monotonic() < deadline, "the jobs never got to the stage"
-                # Every job submitted first: with no submission in flight, exactly-once needs no
-                # upstream idempotency (this fake keeps none).
-                if fake.quiet_for(0.5) and fake.submissions >= JOBS:
-                    done = list(statuses(client).values()).count("completed")
+                # Every upstream id stored (each job past ``submit``, as Reelay itself reports) and no
+                # submission in flight: exactly-once then needs no upstream idempotency (this fake
+                # keeps none). Read from Reelay's answers, not guessed from a quiet spell.
+                now = stages(client)
+                stored = len(now) == JOBS and not {"queued", "submit"} & set(now)
+                if stored and fake.quiet_for(0) and fake.submissions == JOBS:
+                    done = now.count("completed")
                     if (stage == "wait" and done == 0) or (stage == "collect" and 0 < done < JOBS):
                         break
                 time.sleep(0.05)
             live.kill()
+            fake.release()
         before = fake.submissions
 
         live.start()

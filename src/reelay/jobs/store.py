@@ -510,6 +510,18 @@ class JobStore:
         async with self._writing(), self._sessions.begin() as session:
             await session.execute(statement)
 
+    async def release_all_leases(self) -> int:
+        """Drop every lease on an unfinished job: only for a process that knows it is the sole
+        worker of this database (``jobs.sole_owner``), so each lease it finds is a dead process's."""
+        statement = (
+            update(VideoRow)
+            .where(VideoRow.lease_owner.is_not(None), VideoRow.status.in_(UNFINISHED))
+            .values(lease_owner=None, lease_expires_at=None)
+        )
+        async with self._writing(), self.engine.begin() as connection:
+            result = await connection.execute(statement)
+        return int(result.rowcount or 0)
+
     # -- progress and endings --------------------------------------------------------------------
 
     async def _update(self, video_id: str, worker: str | None, **values: Any) -> bool:
