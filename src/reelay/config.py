@@ -55,7 +55,7 @@ class Settings(BaseSettings):
         default=16, ge=1, le=1024, description="submissions to providers in flight at once per process"
     )
     poll_concurrency: int = Field(
-        default=64, ge=1, le=10_000, description="polls of waiting upstream jobs in flight at once per process"
+        default=256, ge=1, le=10_000, description="polls of waiting upstream jobs in flight at once per process"
     )
     local_render_processes: int = Field(default=2, ge=1, le=64, description="processes for the local engine")
     render_memory_mb: int = Field(

@@ -120,3 +120,6 @@ def configure_logging(level: str = "info", fmt: str = "json") -> None:
         logger = logging.getLogger(name)
         logger.handlers[:] = []
         logger.propagate = True
+    # httpx logs every request at info: one line per provider poll (thousands a second in a busy relay).
+    # Failures reach the log through the adapters' own warnings; --log-level debug shows every request.
+    logging.getLogger("httpx").setLevel(logging.WARNING if root.level > logging.DEBUG else logging.NOTSET)

@@ -39,6 +39,7 @@ from reelay.providers.diffusers_engine import DiffusersProvider, build_diffusers
 from reelay.providers.hosting import InputLinks
 from reelay.providers.local import LocalProvider
 from reelay.providers.registry import InstanceSettings, build_remote_providers
+from reelay.providers.transport import provider_client
 from reelay.routing import Router, load_routing_config
 from reelay.scaleout import build_breaker, build_dispatch, build_storage
 from reelay.security.fetch import FetchPolicy
@@ -132,7 +133,8 @@ async def build_runtime(settings: Settings, *, extra_providers: ProviderFactory 
     security = build_security(settings, store.engine, links)
     catalog = load_catalog(settings.catalog_dirs)
     pool = ProcessPool(settings.local_render_processes, memory_limit_mb=settings.render_memory_mb or None)
-    http = httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=10.0), follow_redirects=True, trust_env=False)
+    # every provider call (polls above all): room for the relay's polls, the intake lane and collections
+    http = provider_client(settings.poll_concurrency + settings.submit_concurrency + settings.workers + 16)
     providers: dict[str, Provider] = {"local": LocalProvider(pool, data_dir / "work")}
     routing = load_routing_config(settings.config_file)
     instances = {

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import httpx
@@ -145,3 +147,16 @@ def test_successful_polls_log_at_debug_and_everything_else_at_info() -> None:
         assert access_level("GET", "/v1/videos/{video_id}", failed) == logging.INFO
     assert access_level("DELETE", "/v1/videos/{video_id}", 200) == logging.INFO
     assert access_level("POST", "/v1/videos", 202) == logging.INFO
+
+
+def test_provider_requests_are_not_logged_one_line_each_at_info() -> None:
+    """httpx logs every request at info; the relay's thousands of polls a minute must not flood the
+    log. ``--log-level debug`` still shows each one. Run in a child: logging is process-wide."""
+    check = (
+        "import logging\nfrom reelay.logs import configure_logging\n"
+        "configure_logging('info')\nprint(logging.getLogger('httpx').isEnabledFor(logging.INFO), "
+        "logging.getLogger('httpx').isEnabledFor(logging.WARNING))\n"
+        "configure_logging('debug')\nprint(logging.getLogger('httpx').isEnabledFor(logging.INFO))"
+    )
+    result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, timeout=60)
+    assert result.stdout.split() == ["False", "True", "True"], result.stderr

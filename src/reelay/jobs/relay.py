@@ -38,9 +38,10 @@ log = logging.getLogger("reelay.relay")
 
 @dataclass(frozen=True)
 class RelaySettings:
-    concurrency: int = 64  # polls in flight at once, across all providers (httpx's pool work grows with it)
+    concurrency: int = 256  # polls in flight at once, across all providers: polls/s ≈ this / provider latency
     batch: int = 200  # jobs leased per claim
     tick_seconds: float = 0.2  # how often an idle relay looks for due work
+    busy_tick_seconds: float = 0.05  # with polls in flight: write finished polls, lease more
     lease_seconds: float = 30.0
     poll_timeout: float = 15.0  # one poll; a slower answer counts as a transient error
     min_poll_seconds: float = 0.5
@@ -101,7 +102,7 @@ class Relay:
             except Exception:  # the database blinked: the schedule is durable, try again shortly
                 log.exception("relay tick failed")
                 busy = False
-            await asyncio.sleep(0.05 if busy else self.settings.tick_seconds)
+            await asyncio.sleep(self.settings.busy_tick_seconds if busy else self.settings.tick_seconds)
 
     async def tick(self) -> bool:
         """One round: write finished polls, lease what is due. True while polls are in flight."""
@@ -180,7 +181,10 @@ class Relay:
             await self.store.schedule(job.id, self.owner, stage=Stage.SUBMIT, due_at=None, runs=runs)
             self.worker.hand_off(job.id, Stage.SUBMIT)
             return None
-        results = await asyncio.gather(*(self._poll_run(job, run) for run in unfinished))
+        if len(unfinished) == 1:  # the usual case (n = 1): no task per run
+            results: list[float | UpstreamError] = [await self._poll_run(job, unfinished[0])]
+        else:
+            results = list(await asyncio.gather(*(self._poll_run(job, run) for run in unfinished)))
         tries = job.attempts + 1  # failed tries so far, this one included
         next_due: list[float] = []
         resubmit_after: float | None = None
@@ -219,7 +223,8 @@ class Relay:
         deadline = (run.submitted_at or now) + self.settings.max_run_seconds
         self.polls += 1
         try:
-            result = await asyncio.wait_for(provider.poll(run.upstream_id), self.settings.poll_timeout)
+            async with asyncio.timeout(self.settings.poll_timeout):  # no task per poll, unlike wait_for
+                result = await provider.poll(run.upstream_id)
             run.poll_errors = 0
         except (UpstreamError, TimeoutError) as raised:
             error = raised if isinstance(raised, UpstreamError) else UpstreamError("the poll timed out", retryable=True)
