@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import pytest
@@ -26,8 +26,8 @@ BIG = bytes(range(256)) * 4096  # 1 MiB
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    peers: set[int] = set()
-    uploads: list[bytes] = []
+    peers: ClassVar[set[int]] = set()
+    uploads: ClassVar[list[bytes]] = []
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
