@@ -24,9 +24,10 @@ import asyncio
 import contextlib
 import ctypes
 import ctypes.util
-import multiprocessing
 import os
 import signal
+import socket
+import subprocess
 import sys
 import threading
 from collections.abc import Callable
@@ -34,7 +35,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
 from typing import Any, ParamSpec, TypeVar
 
 P = ParamSpec("P")
@@ -79,10 +79,11 @@ def _limit_memory(limit_mb: int | None) -> None:
 
 
 def _child_main(conn: Connection, parent_pid: int, memory_limit_mb: int | None) -> None:
-    """A child's life: guard, import the media modules once, then run tasks until told to stop."""
+    """A child's life: guard, import the media stack once, then run tasks until told to stop."""
     _exit_with_parent(parent_pid)
     _limit_memory(memory_limit_mb)
-    import reelay.engine  # noqa: F401  (imported once per child, so the first job does not pay for it)
+    sys.path[:] = conn.recv()  # the parent's: the tasks' modules are found where the parent found them
+    import reelay.engine.thumbnails  # noqa: F401  (av, numpy, Pillow once per child: the first job does not pay)
 
     while True:
         try:
@@ -106,9 +107,41 @@ def _child_main(conn: Connection, parent_pid: int, memory_limit_mb: int | None) 
             return  # a process that hit its limit may be fragmented: start a fresh one
 
 
+def child_entry() -> None:
+    """``python -c`` entry of a child: ``argv`` is its end of the socket pair, the parent's pid, the limit."""
+    fd, parent_pid, limit_mb = (int(arg) for arg in sys.argv[1:4])
+    _child_main(Connection(fd), parent_pid, limit_mb or None)
+
+
+class _ChildProcess:
+    """A child started with ``subprocess``, not ``multiprocessing``: spawn would re-run the parent's
+    main script in it (the whole CLI and API, about 50 MiB a child) and start a resource tracker
+    process; this child imports only the pool and the media stack."""
+
+    def __init__(self, conn_fd: int, parent_pid: int, memory_limit_mb: int | None) -> None:
+        entry = "from reelay.procpool import child_entry; child_entry()"
+        args = [sys.executable, "-c", entry, str(conn_fd), str(parent_pid), str(memory_limit_mb or 0)]
+        self._popen = subprocess.Popen(args, pass_fds=(conn_fd,), stdin=subprocess.DEVNULL)
+        self.pid = self._popen.pid
+
+    @property
+    def exitcode(self) -> int | None:
+        return self._popen.poll()
+
+    def is_alive(self) -> bool:
+        return self._popen.poll() is None
+
+    def kill(self) -> None:
+        self._popen.kill()
+
+    def join(self, timeout: float | None = None) -> None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._popen.wait(timeout)
+
+
 @dataclass
 class _Child:
-    process: BaseProcess
+    process: _ChildProcess
     conn: Connection
     killed: bool = False
 
@@ -126,7 +159,6 @@ class ProcessPool:
     def __init__(self, processes: int, *, memory_limit_mb: int | None = None) -> None:
         self.processes = processes
         self.memory_limit_mb = memory_limit_mb
-        self._context = multiprocessing.get_context("spawn")
         self._lock = threading.Lock()
         self._idle: list[_Child] = []
         self._running: dict[int, _Task] = {}  # id(future) -> task
@@ -142,13 +174,14 @@ class ProcessPool:
         return self._spawner.submit(self._spawn).result()
 
     def _spawn(self) -> _Child:
-        parent, child_end = self._context.Pipe()
-        process = self._context.Process(
-            target=_child_main, args=(child_end, os.getpid(), self.memory_limit_mb), daemon=True, name="reelay-render"
-        )
-        process.start()
-        child_end.close()
-        return _Child(process, parent)
+        parent_end, child_end = socket.socketpair()
+        try:
+            process = _ChildProcess(child_end.fileno(), os.getpid(), self.memory_limit_mb)
+        finally:
+            child_end.close()
+        conn = Connection(parent_end.detach())
+        conn.send(sys.path)
+        return _Child(process, conn)
 
     def _take_child(self) -> _Child:
         with self._lock:
