@@ -22,10 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
-import ctypes.util
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -40,9 +37,6 @@ from typing import Any, ParamSpec, TypeVar
 P = ParamSpec("P")
 T = TypeVar("T")
 
-PR_SET_PDEATHSIG = 1
-PARENT_CHECK_SECONDS = 0.5
-
 
 class RenderOutOfMemory(MemoryError):
     """The task needed more memory than the pool's per-process limit allows."""
@@ -52,74 +46,13 @@ class TaskKilled(Exception):
     """The task's process was stopped on purpose (``ProcessPool.kill``)."""
 
 
-def _exit_with_parent(parent_pid: int) -> None:
-    """Arrange for this child to die with its parent: the kernel's signal, else a watchdog thread."""
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() != parent_pid:  # the parent died before prctl took effect
-        os._exit(1)
-
-    def watch() -> None:
-        while True:
-            threading.Event().wait(PARENT_CHECK_SECONDS)
-            if os.getppid() != parent_pid:
-                os._exit(1)
-
-    threading.Thread(target=watch, name="reelay-parent-watch", daemon=True).start()
-
-
-def _limit_memory(limit_mb: int | None) -> None:
-    if limit_mb:
-        import resource
-
-        limit = limit_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-
-
-def _child_main(conn: Connection, parent_pid: int, memory_limit_mb: int | None) -> None:
-    """A child's life: guard, import the media stack once, then run tasks until told to stop."""
-    _exit_with_parent(parent_pid)
-    _limit_memory(memory_limit_mb)
-    sys.path[:] = conn.recv()  # the parent's: the tasks' modules are found where the parent found them
-    import reelay.engine.thumbnails  # noqa: F401  (av, numpy, Pillow once per child: the first job does not pay)
-
-    while True:
-        try:
-            task = conn.recv()
-        except (EOFError, OSError):
-            return
-        if task is None:
-            return
-        fn, args, kwargs = task
-        try:
-            outcome: tuple[str, Any] = ("ok", fn(*args, **kwargs))
-        except MemoryError:
-            outcome = ("oom", None)
-        except BaseException as error:  # sent back to the caller, which re-raises it
-            outcome = ("error", error)
-        try:
-            conn.send(outcome)
-        except Exception as error:  # an unpicklable result or exception
-            conn.send(("error", RuntimeError(f"{type(error).__name__}: {error}")))
-        if outcome[0] == "oom":
-            return  # a process that hit its limit may be fragmented: start a fresh one
-
-
-def child_entry() -> None:
-    """``python -c`` entry of a child: ``argv`` is its end of the socket pair, the parent's pid, the limit."""
-    fd, parent_pid, limit_mb = (int(arg) for arg in sys.argv[1:4])
-    _child_main(Connection(fd), parent_pid, limit_mb or None)
-
-
 class _ChildProcess:
     """A child started with ``subprocess``, not ``multiprocessing``: spawn would re-run the parent's
     main script in it (the whole CLI and API, about 50 MiB a child) and start a resource tracker
-    process; this child imports only the pool and the media stack."""
+    process; this child imports only ``reelay.procchild``, the media stack and its tasks' modules."""
 
     def __init__(self, conn_fd: int, parent_pid: int, memory_limit_mb: int | None) -> None:
-        entry = "from reelay.procpool import child_entry; child_entry()"
+        entry = "from reelay.procchild import main; main()"
         args = [sys.executable, "-c", entry, str(conn_fd), str(parent_pid), str(memory_limit_mb or 0)]
         self._popen = subprocess.Popen(args, pass_fds=(conn_fd,), stdin=subprocess.DEVNULL)
         self.pid = self._popen.pid
