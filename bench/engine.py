@@ -30,7 +30,14 @@ from PIL import Image
 from machine import cpu_model  # bench/machine.py (scripts run from bench/)
 from reelay.engine import RenderSpec, make_spritesheet, make_thumbnail, render
 from reelay.engine.audio import ambient_bed
-from reelay.engine.encode import AUDIO_BITRATE, VIDEO_CRF, VIDEO_PRESET, VIDEO_THREAD_TYPE, add_video_stream
+from reelay.engine.encode import (
+    AUDIO_CODER,
+    VIDEO_CRF,
+    VIDEO_PRESET,
+    VIDEO_THREAD_TYPE,
+    add_audio_stream,
+    add_video_stream,
+)
 from reelay.engine.frames import Canvas
 from reelay.engine.image2video import image_frames
 from reelay.engine.probe import probe
@@ -70,8 +77,7 @@ def x264_alone(frames: list[av.VideoFrame]) -> None:
 
 def aac_alone(pcm: np.ndarray) -> None:
     container = av.open(io.BytesIO(), "w", format="mp4")
-    stream = container.add_stream("aac", rate=48_000)
-    stream.layout, stream.bit_rate = "stereo", AUDIO_BITRATE
+    stream = add_audio_stream(container)
     for start in range(0, pcm.shape[1], 1024):
         chunk = np.ascontiguousarray(pcm[:, start : start + 1024])
         frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="stereo")
@@ -124,7 +130,8 @@ def main() -> int:
     print(f"machine  nproc={len(os.sched_getaffinity(0))}  cpu={cpu_model()}")
     print(
         f"software python {platform.python_version()}, av {av.__version__}, numpy {np.__version__}, "
-        f"Pillow {Image.__version__}; libx264 preset={VIDEO_PRESET} crf={VIDEO_CRF} threads=auto/{VIDEO_THREAD_TYPE}"
+        f"Pillow {Image.__version__}; libx264 preset={VIDEO_PRESET} crf={VIDEO_CRF} "
+        f"threads=auto/{VIDEO_THREAD_TYPE}; AAC coder {AUDIO_CODER}"
     )
     print(f"clips    {W}x{H}, {SECONDS:g} s, 24 fps, AAC 48 kHz stereo; median of {RUNS} runs\n")
     with tempfile.TemporaryDirectory(prefix="reelay-bench-") as tmp_name:
