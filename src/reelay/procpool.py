@@ -22,11 +22,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
-import ctypes.util
-import multiprocessing
 import os
-import signal
+import socket
+import subprocess
 import sys
 import threading
 from collections.abc import Callable
@@ -34,14 +32,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
 from typing import Any, ParamSpec, TypeVar
 
 P = ParamSpec("P")
 T = TypeVar("T")
-
-PR_SET_PDEATHSIG = 1
-PARENT_CHECK_SECONDS = 0.5
 
 
 class RenderOutOfMemory(MemoryError):
@@ -52,63 +46,35 @@ class TaskKilled(Exception):
     """The task's process was stopped on purpose (``ProcessPool.kill``)."""
 
 
-def _exit_with_parent(parent_pid: int) -> None:
-    """Arrange for this child to die with its parent: the kernel's signal, else a watchdog thread."""
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() != parent_pid:  # the parent died before prctl took effect
-        os._exit(1)
+class _ChildProcess:
+    """A child started with ``subprocess``, not ``multiprocessing``: spawn would re-run the parent's
+    main script in it (the whole CLI and API, about 50 MiB a child) and start a resource tracker
+    process; this child imports only ``reelay.procchild``, the media stack and its tasks' modules."""
 
-    def watch() -> None:
-        while True:
-            threading.Event().wait(PARENT_CHECK_SECONDS)
-            if os.getppid() != parent_pid:
-                os._exit(1)
+    def __init__(self, conn_fd: int, parent_pid: int, memory_limit_mb: int | None) -> None:
+        entry = "from reelay.procchild import main; main()"
+        args = [sys.executable, "-c", entry, str(conn_fd), str(parent_pid), str(memory_limit_mb or 0)]
+        self._popen = subprocess.Popen(args, pass_fds=(conn_fd,), stdin=subprocess.DEVNULL)
+        self.pid = self._popen.pid
 
-    threading.Thread(target=watch, name="reelay-parent-watch", daemon=True).start()
+    @property
+    def exitcode(self) -> int | None:
+        return self._popen.poll()
 
+    def is_alive(self) -> bool:
+        return self._popen.poll() is None
 
-def _limit_memory(limit_mb: int | None) -> None:
-    if limit_mb:
-        import resource
+    def kill(self) -> None:
+        self._popen.kill()
 
-        limit = limit_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-
-
-def _child_main(conn: Connection, parent_pid: int, memory_limit_mb: int | None) -> None:
-    """A child's life: guard, import the media modules once, then run tasks until told to stop."""
-    _exit_with_parent(parent_pid)
-    _limit_memory(memory_limit_mb)
-    import reelay.engine  # noqa: F401  (imported once per child, so the first job does not pay for it)
-
-    while True:
-        try:
-            task = conn.recv()
-        except (EOFError, OSError):
-            return
-        if task is None:
-            return
-        fn, args, kwargs = task
-        try:
-            outcome: tuple[str, Any] = ("ok", fn(*args, **kwargs))
-        except MemoryError:
-            outcome = ("oom", None)
-        except BaseException as error:  # sent back to the caller, which re-raises it
-            outcome = ("error", error)
-        try:
-            conn.send(outcome)
-        except Exception as error:  # an unpicklable result or exception
-            conn.send(("error", RuntimeError(f"{type(error).__name__}: {error}")))
-        if outcome[0] == "oom":
-            return  # a process that hit its limit may be fragmented: start a fresh one
+    def join(self, timeout: float | None = None) -> None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._popen.wait(timeout)
 
 
 @dataclass
 class _Child:
-    process: BaseProcess
+    process: _ChildProcess
     conn: Connection
     killed: bool = False
 
@@ -126,7 +92,6 @@ class ProcessPool:
     def __init__(self, processes: int, *, memory_limit_mb: int | None = None) -> None:
         self.processes = processes
         self.memory_limit_mb = memory_limit_mb
-        self._context = multiprocessing.get_context("spawn")
         self._lock = threading.Lock()
         self._idle: list[_Child] = []
         self._running: dict[int, _Task] = {}  # id(future) -> task
@@ -142,13 +107,14 @@ class ProcessPool:
         return self._spawner.submit(self._spawn).result()
 
     def _spawn(self) -> _Child:
-        parent, child_end = self._context.Pipe()
-        process = self._context.Process(
-            target=_child_main, args=(child_end, os.getpid(), self.memory_limit_mb), daemon=True, name="reelay-render"
-        )
-        process.start()
-        child_end.close()
-        return _Child(process, parent)
+        parent_end, child_end = socket.socketpair()
+        try:
+            process = _ChildProcess(child_end.fileno(), os.getpid(), self.memory_limit_mb)
+        finally:
+            child_end.close()
+        conn = Connection(parent_end.detach())
+        conn.send(sys.path)
+        return _Child(process, conn)
 
     def _take_child(self) -> _Child:
         with self._lock:

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="re
 
 
 def render_children(parent: int) -> list[int]:
-    """Pids of ``parent``'s render processes (multiprocessing spawn children, not its resource tracker)."""
+    """Pids of ``parent``'s render processes (``reelay.procchild`` processes)."""
     found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -24,7 +24,7 @@ def render_children(parent: int) -> list[int]:
             cmdline = (stat.parent / "cmdline").read_bytes()
         except OSError:
             continue
-        if int(fields[1]) == parent and fields[0] not in ("Z", "X") and b"spawn_main" in cmdline:
+        if int(fields[1]) == parent and fields[0] not in ("Z", "X") and b"reelay.procchild" in cmdline:
             found.append(int(stat.parent.name))
     return found
 

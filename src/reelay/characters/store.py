@@ -10,7 +10,6 @@ import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from reelay.engine.thumbnails import save_frames
 from reelay.errors import CharacterNotFound, InvalidRequest
 from reelay.storage.base import Storage
 
@@ -43,6 +42,8 @@ class CharacterStore:
         name = name.strip()
         if not name or len(name) > MAX_NAME_CHARS:
             raise InvalidRequest(f"name must be 1 to {MAX_NAME_CHARS} characters", param="name")
+        from reelay.engine.thumbnails import save_frames  # av and Pillow: loaded by the first character
+
         character = Character(f"char_{uuid.uuid4().hex}", name, int(time.time()), owner, FRAMES)
         with tempfile.TemporaryDirectory(prefix="reelay-character-") as scratch:
             folder = Path(scratch)

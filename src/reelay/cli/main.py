@@ -74,6 +74,7 @@ def serve(
         log_config=None,  # keep configure_logging's handler for uvicorn's loggers too
         access_log=False,  # the request-context middleware writes the access line, with the request id
         timeout_graceful_shutdown=10,
+        ws="none",  # the API has no WebSocket route (events are server-sent): uvicorn skips loading websockets
         # Longer than any client's or load balancer's idle timeout (httpx: 5 s, AWS ALB: 60 s), so
         # the client, not the server, closes an idle connection: with equal timeouts a request sent
         # as the server closes is lost (bench/scale.py lost 5 POSTs of 10,000 with uvicorn's 5 s).

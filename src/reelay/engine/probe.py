@@ -10,7 +10,6 @@ import warnings
 from pathlib import Path
 
 import av
-import numpy as np
 from PIL import Image, ImageOps
 
 from reelay.engine.spec import MediaInfo
@@ -102,6 +101,8 @@ def _to_rgb(image: Image.Image) -> Image.Image:
         background.paste(rgba, mask=rgba.getchannel("A"))
         return background
     if image.mode.startswith("I") or image.mode == "F":
+        import numpy as np  # only for deep images: a media process that only probes and posters stays without it
+
         values = np.asarray(image.convert("F"), dtype=np.float32)
         high = float(values.max()) if values.size else 0.0
         scale = 255.0 / high if high > 255.0 else 1.0

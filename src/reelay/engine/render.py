@@ -6,6 +6,7 @@ module only has to produce frames and audio.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,11 +14,12 @@ from reelay.engine.audio import ambient_bed
 from reelay.engine.encode import Mp4Writer
 from reelay.engine.extend import render_extension
 from reelay.engine.files import atomic_path
+from reelay.engine.frames import ahead
 from reelay.engine.image2video import image_frames
 from reelay.engine.probe import probe
 from reelay.engine.progress import FrameTicker
 from reelay.engine.spec import RenderResult, RenderSpec
-from reelay.engine.text2video import text_frames
+from reelay.engine.text2video import text_video_frames
 from reelay.engine.video2video import render_video_edit
 
 
@@ -50,11 +52,12 @@ def render(
 
 
 def _render_generated(spec: RenderSpec, tmp: Path, ticker: FrameTicker) -> None:
-    """t2v and i2v: a frame iterator plus the ambient bed, through the shared writer."""
+    """t2v and i2v: yuv420p frames made on a second thread while this one encodes them and the bed."""
     ticker.check()
-    frames = text_frames(spec) if spec.mode == "t2v" else image_frames(spec)
-    pcm = ambient_bed(spec.prompt, spec.seed, spec.frame_count / spec.fps) if spec.audio else None
-    with Mp4Writer(tmp, spec.width, spec.height, spec.fps, pcm) as writer:
-        for frame in frames:
-            writer.add(frame)
-            ticker.tick(writer.frames)
+    made = text_video_frames(spec) if spec.mode == "t2v" else image_frames(spec)
+    with contextlib.closing(ahead(made)) as frames:
+        pcm = ambient_bed(spec.prompt, spec.seed, spec.frame_count / spec.fps) if spec.audio else None
+        with Mp4Writer(tmp, spec.width, spec.height, spec.fps, pcm) as writer:
+            for frame in frames:
+                writer.add(frame)
+                ticker.tick(writer.frames)
