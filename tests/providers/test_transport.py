@@ -4,6 +4,7 @@ kept-alive connections, and every failure as an httpx error that ``providers.htt
 
 from __future__ import annotations
 
+import gzip
 import socket
 import subprocess
 import sys
@@ -28,6 +29,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     peers: ClassVar[set[int]] = set()
     uploads: ClassVar[list[bytes]] = []
+    authorizations: ClassVar[list[str | None]] = []
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -43,7 +45,12 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         _Handler.peers.add(self.client_address[1])
         if self.path == "/video":
+            _Handler.authorizations.append(self.headers.get("Authorization"))
             self._send(200, b'{"id": "v1", "status": "in_progress"}', openai_poll_after_ms="2500")
+        elif self.path == "/gz":
+            self._send(200, gzip.compress(b'{"id": "v1", "status": "completed"}'), content_encoding="gzip")
+        elif self.path == "/moved":
+            self._send(302, b"", location="/video")
         elif self.path == "/big":
             self._send(200, BIG, content_type="video/mp4")
         elif self.path == "/slow":
@@ -66,7 +73,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def server() -> Iterator[str]:
-    _Handler.peers, _Handler.uploads = set(), []
+    _Handler.peers, _Handler.uploads, _Handler.authorizations = set(), [], []
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     httpd.daemon_threads = True
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
@@ -82,6 +89,17 @@ async def test_polls_reuse_kept_alive_connections(server: str) -> None:
             assert http.json_body("p", response) == {"id": "v1", "status": "in_progress"}
             assert response.headers["openai-poll-after-ms"] == "2500"
     assert len(_Handler.peers) == 1  # one connection for 50 sequential polls
+
+
+async def test_the_lean_get_decodes_follows_redirects_and_sends_the_headers(server: str) -> None:
+    """Polls skip httpx's client layer; what an adapter reads must not change."""
+    async with provider_client(8) as client:
+        packed = await http.request("p", client, "GET", f"{server}/gz")
+        moved = await http.request("p", client, "GET", f"{server}/moved", headers={"Authorization": "Bearer k"})
+        through_httpx = await client.get(f"{server}/gz")  # the general path, for comparison
+    assert http.json_body("p", packed) == {"id": "v1", "status": "completed"} == through_httpx.json()
+    assert moved.status_code == 200 and moved.json()["id"] == "v1"
+    assert _Handler.authorizations == ["Bearer k"]
 
 
 async def test_error_statuses_keep_their_meaning(server: str) -> None:

@@ -69,7 +69,6 @@ class Relay:
         self._inflight: set[asyncio.Task[None]] = set()
         self._pending: list[PollUpdate] = []
         self._task: asyncio.Task[None] | None = None
-        self._slots = asyncio.Semaphore(settings.concurrency)
         self.polls = 0  # polls sent since start (for benchmarks and metrics)
 
     async def start(self) -> None:
@@ -158,8 +157,7 @@ class Relay:
 
     async def _poll_job(self, job: WaitingJob) -> None:
         try:
-            async with self._slots:
-                update = await self._decide(job)
+            update = await self._decide(job)  # at most ``concurrency`` of these: ``tick`` leases no more
             if update is not None:
                 self._pending.append(update)
         except asyncio.CancelledError:

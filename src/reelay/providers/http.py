@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from reelay.errors import UpstreamError, UpstreamTimeout
+from reelay.providers.transport import ProviderClient
 
 RETRYABLE_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 MAX_OUTPUT_BYTES = 2 * 1024 * 1024 * 1024
@@ -79,8 +80,12 @@ def json_body(provider: str, response: httpx.Response) -> dict[str, Any]:
 
 
 async def request(provider: str, client: httpx.AsyncClient, method: str, url: str, **kwargs: Any) -> httpx.Response:
-    """One HTTP call with transport failures mapped to retryable upstream errors."""
+    """One HTTP call with transport failures mapped to retryable upstream errors. A plain GET on the
+    shared provider client (every poll) takes its lean path (``transport.ProviderTransport.get``)."""
     try:
+        if method == "GET" and isinstance(client, ProviderClient) and set(kwargs) <= {"headers"}:
+            headers = {**client.headers, **kwargs.get("headers", {})}
+            return await client.provider_transport.get(url, headers, client.timeout)
         return await client.request(method, url, **kwargs)
     except httpx.TimeoutException as error:
         raise UpstreamTimeout(f"{provider} did not answer in time", retryable=True) from error
