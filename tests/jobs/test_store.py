@@ -252,3 +252,24 @@ async def test_old_rows_without_a_spec_version_still_load(store: JobStore) -> No
     job = await store.get("video_a")
     assert job is not None and job.spec.mode == "i2v" and job.spec.width == 640 and job.spec.version == 1
     assert job.runs[0].upstream_id == "up_9" and job.runs[0].phase == "pending"
+
+
+async def test_a_poll_that_changed_nothing_a_client_sees_sends_no_event(store: JobStore) -> None:
+    """An event is a NOTIFY on PostgreSQL: one per unchanged poll (10,000 jobs, 1,000 polls a second)
+    cost the database more than the polls. Only a change of progress (or stage) is announced."""
+    heard: list[str] = []
+    watched = JobStore(store.engine, on_change=heard.append)
+    await watched.create(new_job("video_a"))
+    await watched.claim("video_a", "w1", 30, stages=(Stage.SUBMIT,), start=False)
+    runs = [RunRecord(index=0, upstream_id="up_1", phase="running")]
+    await watched.begin_wait("video_a", "w1", runs, due_at=0.0)
+    heard.clear()
+    [leased] = await watched.claim_due_polls("relay1", 30, limit=10)
+    assert leased.progress == 0
+    await watched.save_polls("relay1", [PollUpdate("video_a", runs, 0, Stage.WAIT, 0.0, visible=False)])
+    assert heard == []
+    [leased] = await watched.claim_due_polls("relay1", 30, limit=10)
+    await watched.save_polls("relay1", [PollUpdate("video_a", runs, 40, Stage.WAIT, 0.0)])
+    assert heard == ["video_a"]
+    [leased] = await watched.claim_due_polls("relay1", 30, limit=10)
+    assert leased.progress == 40  # what the relay compares the next poll's progress with

@@ -2,7 +2,8 @@
 
 One process holds two connections for this, whatever the number of clients streaming from it: one
 that ``LISTEN``s and feeds the local hub, one that sends a ``NOTIFY`` for each change its own store
-commits (several changes to one job before it is sent count as one). A notification carries only
+commits (several changes to one job before it is sent count as one; all that are pending go in one
+statement). A notification carries only
 the job id; subscribers re-read the row. When the listening connection drops, every subscriber is
 woken to re-read once it is back, so nothing changed during the gap goes unseen.
 """
@@ -83,8 +84,10 @@ class PostgresEventHub(LocalEventHub):
                         await self._has_pending.wait()
                         self._has_pending.clear()
                         batch, self._pending = self._pending, set()
-                        for video_id in batch:
-                            await connection.execute("SELECT pg_notify(%s, %s)", (CHANNEL, video_id))
+                        # One statement (one transaction) for the whole batch, not one per job.
+                        await connection.execute(
+                            "SELECT pg_notify(%s, id) FROM unnest(%s::text[]) AS id", (CHANNEL, sorted(batch))
+                        )
                         batch = set()
             except asyncio.CancelledError:
                 raise

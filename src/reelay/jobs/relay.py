@@ -207,7 +207,7 @@ class Relay:
         progress = int(sum(_run_progress(run) for run in runs) / max(1, len(runs)) * 95)
         if not next_due:
             return PollUpdate(job.id, runs, progress, Stage.COLLECT, None)
-        return PollUpdate(job.id, runs, progress, Stage.WAIT, min(next_due))
+        return PollUpdate(job.id, runs, progress, Stage.WAIT, min(next_due), visible=progress != job.progress)
 
     async def _poll_run(self, job: WaitingJob, run: RunRecord) -> float | UpstreamError:
         """Poll one run: when to poll it next (``_FINISHED`` once it succeeded), or the error that
@@ -231,10 +231,11 @@ class Relay:
             run.poll_errors += 1
             delay = self.retry.delay(run.poll_errors, error.retry_after)
             log.warning("poll failed", extra={"job_id": job.id, "code": error.code, "delay": delay})
-            if now + delay > deadline:
+            answered = time.time()  # Retry-After counts from the answer, not from when the poll went out
+            if answered + delay > deadline:
                 return timed_out(name, run.upstream_id, self.settings.max_run_seconds)
-            return now + delay
-        return self._apply(job, provider, run, result, now, deadline)
+            return answered + delay
+        return self._apply(job, provider, run, result, time.time(), deadline)
 
     def _apply(
         self, job: WaitingJob, provider: Provider, run: RunRecord, result: PollResult, now: float, deadline: float

@@ -77,6 +77,7 @@ class PollUpdate:
     progress: int
     stage: Stage
     due_at: float | None
+    visible: bool = True  # False: only the schedule moved (a client would see nothing new: no event)
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ class WaitingJob:
     attempts: int
     cancel_requested: bool
     runs: tuple[RunRecord, ...]
+    progress: int = 0
 
     def fresh_runs(self) -> list[RunRecord]:
         return [run.model_copy(deep=True) for run in self.runs]
@@ -400,7 +402,14 @@ class JobStore:
             update(VideoRow)
             .where(VideoRow.id.in_(due.scalar_subquery()))
             .values(lease_owner=owner, lease_expires_at=now + lease_seconds)
-            .returning(VideoRow.id, VideoRow.provider, VideoRow.attempts, VideoRow.cancel_requested, VideoRow.runs)
+            .returning(
+                VideoRow.id,
+                VideoRow.provider,
+                VideoRow.attempts,
+                VideoRow.cancel_requested,
+                VideoRow.runs,
+                VideoRow.progress,
+            )
             .execution_options(synchronize_session=False)
         )
         async with self._writing(), self.engine.begin() as connection:
@@ -412,6 +421,7 @@ class JobStore:
                 row.attempts,
                 row.cancel_requested,
                 tuple(RunRecord.model_validate(run) for run in row.runs or []),
+                row.progress or 0,
             )
             for row in rows
         ]
@@ -447,7 +457,8 @@ class JobStore:
         async with self._writing(), self.engine.begin() as connection:
             await connection.execute(statement, params)
         for update_ in updates:
-            self._changed(update_.video_id)
+            if update_.visible:  # a NOTIFY per unchanged poll would cost PostgreSQL more than the poll
+                self._changed(update_.video_id)
 
     async def due_jobs(self, *, limit: int = 500) -> list[DueJob]:
         """Unleased jobs outside ``wait`` whose retry or limit wait is over, oldest due first."""
