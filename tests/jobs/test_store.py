@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 
 import psycopg
 import pytest
@@ -29,6 +30,18 @@ async def test_create_then_get_round_trips(store: JobStore) -> None:
     assert created.status is JobStatus.QUEUED and fetched is not None
     assert fetched.prompt == "a fox" and fetched.spec.mode == "t2v" and fetched.progress == 0
     assert await store.get("video_missing") is None
+
+
+async def test_owner_lineage_and_failure_reach_the_job(store: JobStore) -> None:
+    await store.create(replace(new_job("video_b", owner="key1"), remixed_from_video_id="video_a"))
+    job = await store.get("video_b")
+    assert job is not None and job.owner == "key1" and job.remixed_from_video_id == "video_a"
+    assert await store.claim("video_b", "w1", 30) is not None
+    assert await store.fail("video_b", "w1", "upstream_error", "the provider refused")
+    failed = await store.get("video_b")
+    assert failed is not None and failed.status is JobStatus.FAILED and failed.status.finished
+    assert failed.error_code == "upstream_error" and failed.error_message == "the provider refused"
+    assert {status for status in JobStatus if status.finished} == {"completed", "failed", "cancelled", "expired"}
 
 
 async def test_polling_read_and_orm_read_agree_on_every_field(store: JobStore) -> None:

@@ -102,6 +102,24 @@ async def test_in_flight_counts_the_job_table_and_this_process(clock: Clock) -> 
     assert (await gate.admit("runway")).allowed and len(counts) == 2
 
 
+async def test_uncounted_providers_are_zero_and_each_job_counts_once(clock: Clock) -> None:
+    async def count_in_flight() -> dict[str, int]:
+        return {}  # the job table has nothing of this provider
+
+    gate = SubmitGate({"runway": ProviderLimits(max_in_flight=3)}, count_in_flight, refresh_seconds=60)
+    assert gate.available("runway", {}) == 3
+    await gate.release("runway", now_waiting=False)  # nothing was reserved: nothing to give back
+    assert gate.available("runway", {}) == 3
+    assert [(await gate.admit("runway")).allowed for _ in range(4)] == [True, True, True, False]
+    await gate.release("runway", now_waiting=False)
+    assert gate.available("runway", {}) == 1  # two still being submitted
+    await gate.release("runway", now_waiting=True)
+    await gate.release("runway", now_waiting=True)
+    assert gate.available("runway", {}) == 3  # by the table (which has not seen them yet)
+    # The two now upstream count here until the table is read again: one place is left.
+    assert [(await gate.admit("runway")).allowed for _ in range(2)] == [True, False]
+
+
 async def test_a_provider_without_limits_is_not_gated(clock: Clock) -> None:
     async def count_in_flight() -> dict[str, int]:
         raise AssertionError("an unlimited provider needs no count")

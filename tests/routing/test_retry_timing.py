@@ -178,6 +178,7 @@ def test_the_delay_doubles_is_capped_and_jittered_by_half(
     assert policy.delay(3, retry_after=30.0) == 30.0  # never sooner than the provider's Retry-After
     assert policy.delay(3, retry_after=1.0) == factor * 8  # a shorter Retry-After does not cut the backoff
     assert policy.delay(3, retry_after=None) == factor * 8
+    assert RetryPolicy(backoff_base=0.1).delay(1) == factor * 0.1  # no Retry-After: no floor either
 
 
 def test_retries_stop_at_max_attempts_and_only_for_retryable_errors() -> None:
