@@ -33,10 +33,14 @@ async def test_create_then_get_round_trips(store: JobStore) -> None:
 
 
 async def test_owner_lineage_and_failure_reach_the_job(store: JobStore) -> None:
-    await store.create(replace(new_job("video_b", owner="key1"), remixed_from_video_id="video_a"))
+    note = {"field": "size", "requested": "1920x1080", "sent": "1280x720"}
+    await store.create(replace(new_job("video_b", owner="key1"), remixed_from_video_id="video_a", report=[note]))
     job = await store.get("video_b")
     assert job is not None and job.owner == "key1" and job.remixed_from_video_id == "video_a"
-    assert await store.claim("video_b", "w1", 30) is not None
+    assert job.report == [note] and job.started_at is None
+    before = time.time()
+    claimed = await store.claim("video_b", "w1", 30)
+    assert claimed is not None and claimed.started_at is not None and claimed.started_at >= before
     assert await store.fail("video_b", "w1", "upstream_error", "the provider refused")
     failed = await store.get("video_b")
     assert failed is not None and failed.status is JobStatus.FAILED and failed.status.finished

@@ -83,7 +83,7 @@ async def test_in_flight_counts_the_job_table_and_this_process(clock: Clock) -> 
         counts.append(1)
         return dict(table)
 
-    gate = SubmitGate({"runway": ProviderLimits(max_in_flight=2)}, count_in_flight, refresh_seconds=0.5)
+    gate = SubmitGate({"runway": ProviderLimits(max_in_flight=2)}, count_in_flight)  # the table: every 0.5 s
     assert await gate.admit("runway") == Admission(True, reserved=True)
     refused = await gate.admit("runway")  # 1 in the table + 1 being submitted here
     assert refused == Admission(
@@ -156,6 +156,7 @@ async def test_the_submit_rate_is_a_token_bucket(clock: Clock) -> None:
     assert [(await gate.admit("fast")).allowed for _ in range(3)] == [True, True, False]
     assert (await gate.admit("slow")).allowed  # below one a second: still one submission at a time
     assert (await gate.admit("slow")).retry_in == 2.0
+    await gate.release("slow", now_waiting=True)  # a rate-only provider keeps no in-flight count: no error
 
 
 def test_limits_resolve_reelay_toml_over_the_type_defaults() -> None:
