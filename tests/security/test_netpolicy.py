@@ -84,7 +84,8 @@ def test_parse_ip_literal(host: str, expected: str | None) -> None:
 
 
 @pytest.mark.parametrize(
-    "host", ["256.1.1.1", "08.0.0.1", "4294967296", "1.2.65536", "1.2.3.4.5", "a.b.0x10", "0x100.1", "[1.2.3.4"]
+    "host",
+    ["256.1.1.1", "08.0.0.1", "4294967296", "1.2.65536", "1.2.3.4.5", "a.b.0x10", "0x100.1", "1.256.1", "[1.2.3.4"],
 )
 def test_numeric_but_invalid_hosts_raise(host: str) -> None:
     with pytest.raises(ValueError):
