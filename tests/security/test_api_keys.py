@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 from typer.testing import CliRunner
 
 from reelay.cli.main import app as cli
@@ -15,6 +16,7 @@ from reelay.errors import AuthenticationFailed, InvalidRequest, NotFound
 from reelay.jobs.migrate import upgrade_database
 from reelay.jobs.store import make_engine
 from reelay.security.keys import KeyLimits, KeyStore, split_token, validate_limits
+from reelay.security.models import ApiKeyRow
 from tests.security.keyed import bearer, create_key, key_id, reelay
 
 KEY_FORMAT = re.compile(r"^rly_[0-9a-f]{16}\.[A-Za-z0-9_-]{43}$")
@@ -118,6 +120,7 @@ KEY_ID = "0123456789abcdef"
         f"rly_{KEY_ID}0.secret",  # 17
         f"rly_{KEY_ID.upper()}.secret",  # ids are lower-case hex
         f"rly_{KEY_ID[:-1]}g.secret",
+        f"rly_{KEY_ID[:-1]}X.secret",
         f"rly_{KEY_ID}.{'s' * 129}",  # longer than any secret Reelay makes
     ],
 )
@@ -175,8 +178,42 @@ async def test_the_key_store_keeps_hashes_limits_and_use(tmp_path: Path) -> None
         assert revoked.revoked_at is not None and (await store.revoke(key.id)).revoked_at == revoked.revoked_at
         with pytest.raises(AuthenticationFailed, match=f"the API key {key.id} was revoked"):
             await store.verify(token)
-        with pytest.raises(NotFound):
+        with pytest.raises(NotFound) as unknown:
             await store.revoke(KEY_ID)
-        assert [k.id for k in await store.list()] == [key.id]
+        assert unknown.value.param == "id" and await store.get(KEY_ID) is None
+        plain, _ = await store.create()
+        assert plain.name == "" and not plain.admin and plain.limits == KeyLimits()
+        # Listed oldest first, whatever the ids: creation times set against the ids' order.
+        by_id = sorted([key.id, plain.id])
+        for offset, listed_id in enumerate(reversed(by_id)):
+            async with engine.begin() as connection:
+                await connection.execute(update(ApiKeyRow).where(ApiKeyRow.id == listed_id).values(created_at=offset))
+        assert [k.id for k in await store.list()] == list(reversed(by_id))
+    finally:
+        await engine.dispose()
+
+
+async def test_verify_names_what_is_wrong_with_a_token(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'keys.db'}"
+    upgrade_database(url)
+    engine = make_engine(url)
+    store = KeyStore(engine)
+    try:
+        key, token = await store.create()
+        with pytest.raises(AuthenticationFailed) as malformed:
+            await store.verify("sk-not-a-reelay-key")
+        assert malformed.value.message == (
+            "the API key is malformed; Reelay keys look like rly_<id>.<secret> (create one with `reelay keys create`)"
+        )
+        for wrong in (f"rly_{KEY_ID}.{token.split('.', 1)[1]}", f"{token}x"):  # an unknown id; a wrong secret
+            with pytest.raises(AuthenticationFailed) as invalid:
+                await store.verify(wrong)
+            assert invalid.value.message == "the API key is not valid; check it or create a new one"
+        await store.touch(key.id)
+        stale = time.time() - 60.1  # last used just over a minute ago: the next use is written
+        async with engine.begin() as connection:
+            await connection.execute(update(ApiKeyRow).where(ApiKeyRow.id == key.id).values(last_used_at=stale))
+        await store.touch(key.id)
+        assert (await store.get(key.id)).last_used_at > stale  # type: ignore[operator,union-attr]
     finally:
         await engine.dispose()
