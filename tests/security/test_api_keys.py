@@ -15,6 +15,7 @@ from reelay.cli.main import app as cli
 from reelay.errors import AuthenticationFailed, InvalidRequest, NotFound
 from reelay.jobs.migrate import upgrade_database
 from reelay.jobs.store import make_engine
+from reelay.security import keys
 from reelay.security.keys import KeyLimits, KeyStore, split_token, validate_limits
 from reelay.security.models import ApiKeyRow
 from tests.security.keyed import bearer, create_key, key_id, reelay
@@ -215,5 +216,38 @@ async def test_verify_names_what_is_wrong_with_a_token(tmp_path: Path) -> None:
             await connection.execute(update(ApiKeyRow).where(ApiKeyRow.id == key.id).values(last_used_at=stale))
         await store.touch(key.id)
         assert (await store.get(key.id)).last_used_at > stale  # type: ignore[operator,union-attr]
+    finally:
+        await engine.dispose()
+
+
+class _Clock:
+    """keys.py's clock: a monotonic time the test moves, the real wall time."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def time(self) -> float:
+        return time.time()
+
+
+async def test_no_keys_is_cached_for_a_second_then_asked_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The embedded default pays no query per request; a key made by another process (``reelay keys
+    create`` next to a running server) switches authentication on within the second."""
+    clock = _Clock()
+    monkeypatch.setattr(keys, "time", clock)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'keys.db'}"
+    upgrade_database(url)
+    engine = make_engine(url)
+    try:
+        server, cli_process = KeyStore(engine), KeyStore(engine)
+        assert not await server.any_configured()
+        await cli_process.create(name="first")
+        clock.now += 0.5
+        assert not await server.any_configured()  # the "no" is still cached
+        clock.now += 0.5
+        assert await server.any_configured()  # a second later it is asked again
     finally:
         await engine.dispose()
