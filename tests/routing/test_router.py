@@ -194,3 +194,29 @@ def test_each_provider_has_its_own_circuit_in_a_shared_state() -> None:
     assert breaker.allow("a") and not breaker.allow("a")  # the half-open trial is taken, and saved
     breaker.record_failure("a")
     assert breaker.status("a") == "open" and breaker.allow("b")
+
+
+def test_the_breakers_own_defaults_are_the_documented_ones() -> None:
+    """5 failures in a row open a circuit; 30 s later one trial goes through (docs/routing.md)."""
+    clock = [0.0]
+    breaker = CircuitBreaker(clock=lambda: clock[0])
+    for _ in range(4):
+        breaker.record_failure("p")
+    assert breaker.status("p") == "closed"
+    breaker.record_failure("p")
+    clock[0] = 29.5
+    assert breaker.status("p") == "open"
+    clock[0] = 30.0
+    assert breaker.status("p") == "half-open"
+
+
+def test_reelay_toml_sets_the_breaker_and_per_target_models() -> None:
+    routes = config(
+        circuit_breaker={"failure_threshold": 3, "cooldown_seconds": 60},
+        models={
+            "grok-imagine-video": {"routes": [[{"provider": "a", "model": "grok-2-video"}], [{"provider": "local"}]]}
+        },
+    )
+    router = Router(CATALOG, {"a": "xai", "local": "local"}, config=routes)
+    assert router.route("grok-imagine-video").targets == (Target("a", "grok-2-video"), Target("local", "reelay-local"))
+    assert (router.breaker.failure_threshold, router.breaker.cooldown_seconds) == (3, 60)
