@@ -7,9 +7,6 @@ the tests reached; ``--survivors`` lists the surviving mutants by name (``mutmut
 scratch copy prints the diff). ``--sample N`` tests a seeded random sample of N mutants per group,
 for groups too large to test whole on a busy machine (normalize/ has about 1,600 mutants).
 
-The job worker is not a group: it is being rewritten (issue 11), and its retry timing is pinned by
-behaviour tests instead (tests/routing/test_retry_timing.py).
-
 It is a measurement, run on demand (minutes per group on two cores), not part of ``.ci/run``.
 """
 
@@ -61,6 +58,10 @@ GROUPS: dict[str, Group] = {
     "netpolicy": Group(
         ("src/reelay/security/netpolicy.py",),
         ("tests/security/test_netpolicy.py", "tests/security/test_fetch.py"),
+    ),
+    "jobs": Group(  # the job's states and stages, the retry policy, the per-provider submit gate
+        ("src/reelay/jobs/retry.py", "src/reelay/jobs/limits.py", "src/reelay/jobs/models.py"),
+        ("tests/routing/test_retry_timing.py", "tests/relay/test_provider_limits.py", "tests/jobs/test_store.py"),
     ),
 }
 

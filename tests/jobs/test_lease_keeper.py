@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 from sqlalchemy import event
@@ -65,16 +66,30 @@ async def test_cancelled_and_stolen_jobs_are_stopped_with_their_reason(store: Jo
     await keeper.stop()
 
 
+async def _lease_expiry(store: JobStore, video_id: str) -> float:
+    job = await store.get(video_id)
+    assert job is not None and job.lease_owner == "w1" and job.lease_expires_at is not None
+    return job.lease_expires_at
+
+
 async def test_the_loop_renews_leases_on_its_own_and_stops_when_idle(store: JobStore) -> None:
-    runners = await _running(store, ["video_a"], "w1")
-    keeper = LeaseKeeper(store, "w1", lease_seconds=0.3, check_interval=0.02)
-    keeper.watch("video_a", runners["video_a"])
-    await asyncio.sleep(0.8)  # more than two leases: without renewal the job would be claimable
-    assert await store.claim("video_a", "w2", 30) is None
+    """Waits on what the loop does (the stored lease moves forward, twice; the task ends), never on
+    a window: a starved event loop makes it slower, not wrong. The deadline only bounds a hang."""
+    await store.create(new_job("video_a"))
+    assert await store.claim("video_a", "w1", 1.0) is not None
+    runner = asyncio.create_task(asyncio.sleep(3600))
+    keeper = LeaseKeeper(store, "w1", lease_seconds=1.0, check_interval=0.02)  # renews every 1/3 s
+    keeper.watch("video_a", runner)
+    expiry = await _lease_expiry(store, "video_a")
+    deadline = time.monotonic() + 60
+    for _ in range(2):  # two renewals nobody asked for: the loop keeps beating on its own
+        while (renewed := await _lease_expiry(store, "video_a")) <= expiry:
+            assert time.monotonic() < deadline, "the keeper never renewed the lease"
+            await asyncio.sleep(0.05)
+        expiry = renewed
+    task = keeper._task
+    assert task is not None
     keeper.unwatch("video_a")
-    for _ in range(100):
-        if keeper._task is None:
-            break
-        await asyncio.sleep(0.02)
-    assert keeper._task is None
-    runners["video_a"].cancel()
+    await asyncio.wait_for(task, 60)  # the loop ends by itself once nothing is watched
+    assert keeper._task is None and not runner.done()
+    runner.cancel()

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 
 import psycopg
 import pytest
+from sqlalchemy import update
 
-from reelay.jobs.models import JobStatus, Stage, VideoOutput
+from reelay.jobs.models import JobStatus, Stage, VideoOutput, VideoRow
 from reelay.jobs.spec import RunRecord
 from reelay.jobs.store import JobStore, PollUpdate
 from tests.jobs.conftest import new_job
 from tests.postgres import ADMIN_CONNINFO
+
+
+async def _set(store: JobStore, video_id: str, **values: object) -> None:
+    """Write columns directly: the clock moved on (a lease or a due time has passed) without a sleep
+    that a slow machine could overrun."""
+    async with store.engine.begin() as connection:
+        await connection.execute(update(VideoRow).where(VideoRow.id == video_id).values(**values))
 
 
 async def test_create_then_get_round_trips(store: JobStore) -> None:
@@ -21,6 +30,22 @@ async def test_create_then_get_round_trips(store: JobStore) -> None:
     assert created.status is JobStatus.QUEUED and fetched is not None
     assert fetched.prompt == "a fox" and fetched.spec.mode == "t2v" and fetched.progress == 0
     assert await store.get("video_missing") is None
+
+
+async def test_owner_lineage_and_failure_reach_the_job(store: JobStore) -> None:
+    note = {"field": "size", "requested": "1920x1080", "sent": "1280x720"}
+    await store.create(replace(new_job("video_b", owner="key1"), remixed_from_video_id="video_a", report=[note]))
+    job = await store.get("video_b")
+    assert job is not None and job.owner == "key1" and job.remixed_from_video_id == "video_a"
+    assert job.report == [note] and job.started_at is None
+    before = time.time()
+    claimed = await store.claim("video_b", "w1", 30)
+    assert claimed is not None and claimed.started_at is not None and claimed.started_at >= before
+    assert await store.fail("video_b", "w1", "upstream_error", "the provider refused")
+    failed = await store.get("video_b")
+    assert failed is not None and failed.status is JobStatus.FAILED and failed.status.finished
+    assert failed.error_code == "upstream_error" and failed.error_message == "the provider refused"
+    assert {status for status in JobStatus if status.finished} == {"completed", "failed", "cancelled", "expired"}
 
 
 async def test_polling_read_and_orm_read_agree_on_every_field(store: JobStore) -> None:
@@ -58,7 +83,8 @@ async def test_owner_scoping(store: JobStore) -> None:
 async def test_list_cursor_pagination_both_orders(store: JobStore) -> None:
     for i in range(5):
         await store.create(new_job(f"video_{i}"))
-        await asyncio.sleep(0.002)
+    for i in range(5):  # distinct creation times, whatever the clock's resolution
+        await _set(store, f"video_{i}", created_at=1000.0 + i)
     first, more = await store.page(limit=2, order="desc")
     assert [j.id for j in first] == ["video_4", "video_3"] and more
     second, more = await store.page(limit=2, order="desc", after="video_3")
@@ -79,12 +105,13 @@ async def test_only_one_of_racing_workers_claims(store: JobStore) -> None:
 
 async def test_lapsed_lease_can_be_claimed_again(store: JobStore) -> None:
     await store.create(new_job("video_a"))
-    # A 1 s lease: the two checks right after the claim must fall inside it even on a loaded machine
-    # (with 0.05 s a slow run saw the lease lapse before the second claim).
-    assert await store.claim("video_a", "w1", 1.0) is not None
+    assert await store.claim("video_a", "w1", 30) is not None
     assert await store.claim("video_a", "w2", 30) is None
     assert "video_a" not in await store.claimable_ids()
-    await asyncio.sleep(1.05)
+    assert "video_a" in await store.claimable_ids(now=time.time() + 31)  # once the lease has passed
+    # The lease passes (w1 stalled): its expiry is moved into the past rather than slept through, so
+    # a slow machine cannot make the checks above fall outside a short lease.
+    await _set(store, "video_a", lease_expires_at=time.time() - 1)
     assert "video_a" in await store.claimable_ids()
     again = await store.claim("video_a", "w2", 30)
     assert again is not None and again.attempts == 2
@@ -184,13 +211,13 @@ async def test_a_waiting_job_holds_nothing_and_is_polled_when_due(store: JobStor
     await store.create(new_job("video_a"))
     assert await store.claim("video_a", "w1", 30, stages=(Stage.SUBMIT,), start=False) is not None
     runs = [RunRecord(index=0, upstream_id="up_1", phase="running")]
-    assert await store.begin_wait("video_a", "w1", runs, due_at=time.time() + 0.5)
+    assert await store.begin_wait("video_a", "w1", runs, due_at=time.time() + 60)
     waiting = await store.get("video_a")
     assert waiting is not None and waiting.stage is Stage.WAIT and waiting.lease_owner is None
     assert waiting.status is JobStatus.IN_PROGRESS
     assert "video_a" not in await store.claimable_ids()
     assert await store.claim_due_polls("relay1", 30, limit=10) == []  # not due yet
-    await asyncio.sleep(0.6)
+    await _set(store, "video_a", due_at=time.time() - 1)  # the poll's time has come
     [leased] = await store.claim_due_polls("relay1", 30, limit=10)
     assert leased.id == "video_a" and leased.runs[0].upstream_id == "up_1"
     assert (await store.get("video_a")).lease_owner == "relay1"  # type: ignore[union-attr]
@@ -221,14 +248,14 @@ async def test_a_scheduled_retry_waits_for_its_due_time(store: JobStore) -> None
         "video_a",
         "w1",
         stage=Stage.SUBMIT,
-        due_at=time.time() + 0.4,
+        due_at=time.time() + 60,
         attempt_used=True,
         detail="queued: a provider limit",
     )
     job = await store.get("video_a")
     assert job is not None and job.attempts == 1 and job.status_detail == "queued: a provider limit"
     assert "video_a" not in await store.claimable_ids() and await store.due_jobs() == []
-    await asyncio.sleep(0.5)
+    await _set(store, "video_a", due_at=time.time() - 1)  # the retry's time has come
     [due] = await store.due_jobs()
     assert due.video_id == "video_a" and due.stage is Stage.SUBMIT
     assert await store.take_due(["video_a"]) == ["video_a"]

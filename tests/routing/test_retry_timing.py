@@ -12,6 +12,7 @@ They know nothing of the worker's internals, so they hold for any rewrite of the
 from __future__ import annotations
 
 import itertools
+import random
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from reelay.api.app import create_app
 from reelay.config import Settings
+from reelay.errors import UpstreamError
+from reelay.jobs.retry import RetryPolicy, counts_against_provider
 from reelay.providers.openai_compatible import OpenAICompatibleProvider
 from tests.media_helpers import make_video
 from tests.providers.fakes.loopback import LoopbackServer
@@ -160,3 +163,29 @@ def test_repeated_submit_failures_back_off(reelay: Any, upstream: tuple[OpenAIVi
     assert len(waits) == 2 and len(fake.videos) == 1
     for wait, floor in zip(waits, (0.5 * base, base), strict=True):
         assert wait >= floor - CLOCK_SLACK, waits
+
+
+# The policy the pipeline above uses, in isolation: exact values, with the jitter pinned at its ends.
+
+
+@pytest.mark.parametrize(("end", "factor"), [(0, 0.5), (1, 1.5)])
+def test_the_delay_doubles_is_capped_and_jittered_by_half(
+    monkeypatch: pytest.MonkeyPatch, end: int, factor: float
+) -> None:
+    monkeypatch.setattr(random, "uniform", lambda low, high: (low, high)[end])  # the jitter's bounds
+    policy = RetryPolicy(backoff_base=2.0, backoff_cap=10.0)
+    assert [policy.delay(attempt) for attempt in (0, 1, 2, 3, 4)] == [factor * d for d in (2, 2, 4, 8, 10)]
+    assert policy.delay(3, retry_after=30.0) == 30.0  # never sooner than the provider's Retry-After
+    assert policy.delay(3, retry_after=1.0) == factor * 8  # a shorter Retry-After does not cut the backoff
+    assert policy.delay(3, retry_after=None) == factor * 8
+    assert RetryPolicy(backoff_base=0.1).delay(1) == factor * 0.1  # no Retry-After: no floor either
+
+
+def test_retries_stop_at_max_attempts_and_only_for_retryable_errors() -> None:
+    policy = RetryPolicy(max_attempts=3)
+    transient = UpstreamError("busy", retryable=True)
+    assert policy.should_retry(transient, 2) and not policy.should_retry(transient, 3)
+    assert not policy.should_retry(UpstreamError("bad prompt"), 1)
+    assert counts_against_provider(transient)
+    assert counts_against_provider(UpstreamError("key refused", code="upstream_auth_failed"))
+    assert not counts_against_provider(UpstreamError("bad prompt", code="upstream_invalid_request"))

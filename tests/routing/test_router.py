@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from reelay.catalog import load_catalog
 from reelay.errors import ModelNotFound, ProviderNotConfigured
-from reelay.routing import CircuitBreaker, Router, RoutingConfig, load_routing_config
+from reelay.routing import CircuitBreaker, Router, RoutingConfig, Target, load_routing_config
+from reelay.routing.breaker import CircuitSnapshot
 
 CATALOG = load_catalog()
 
@@ -143,3 +145,78 @@ def test_the_shipped_example_config_is_valid_against_the_catalog() -> None:
     router = Router(CATALOG, {"local": "local", "xai": "xai", "xai-backup": "xai"}, config=loaded)
     assert {t.provider for t in router.route("grok").targets} == {"xai", "xai-backup", "local"}
     assert router.route("grok").targets[-1].provider == "local"
+
+
+def test_a_forced_route_names_the_card_and_its_upstream_model() -> None:
+    router = Router(CATALOG, {"fal": "fal", "xai-eu": "xai"})
+    route = router.route("xai-eu/grok-imagine-video")
+    assert route.card.id == "grok-imagine-video" and route.targets == (Target("xai-eu", "grok-imagine-video"),)
+    # Everything after the first slash is the model, so an upstream id with slashes can be forced too.
+    kling = router.route("fal/fal-ai/kling-video/v2.1/master/text-to-video")
+    assert kling.forced and kling.card.id == "kling-2.1-master"
+    assert kling.targets == (Target("fal", "fal-ai/kling-video/v2.1/master/text-to-video"),)
+
+
+def test_a_provider_that_serves_some_models_is_not_configured_for_the_others() -> None:
+    router = Router(CATALOG, {"local": "local", "xai": "xai"}, serves={"xai": frozenset({"reelay-local"})})
+    for name in ("grok-imagine-video", "xai/grok-imagine-video"):
+        with pytest.raises(ProviderNotConfigured) as caught:
+            router.route(name)
+        assert caught.value.message == (
+            "model 'grok-imagine-video' is served by the 'xai' provider, which is not configured on this server: "
+            "set XAI_API_KEY and restart, or run `reelay serve --demo` to try it with the local engine"
+        )
+    assert router.route("local/reelay-local").provider == "local"  # an instance not in `serves` serves all
+
+
+class CopyingState:
+    """Breaker state that hands out copies, as a shared store (Redis) does: only ``save`` persists."""
+
+    def __init__(self) -> None:
+        self.saved: dict[str, CircuitSnapshot] = {}
+
+    def load(self, provider: str) -> CircuitSnapshot:
+        return replace(self.saved.get(provider, CircuitSnapshot()))
+
+    def save(self, provider: str, snapshot: CircuitSnapshot) -> None:
+        self.saved[provider] = replace(snapshot)
+
+
+def test_each_provider_has_its_own_circuit_in_a_shared_state() -> None:
+    clock = [0.0]
+    breaker = CircuitBreaker(failure_threshold=2, cooldown_seconds=10, state=CopyingState(), clock=lambda: clock[0])
+    breaker.record_failure("a")
+    breaker.record_failure("b")
+    assert breaker.status("a") == breaker.status("b") == "closed"  # one failure each, not two between them
+    breaker.record_failure("a")
+    assert breaker.status("a") == "open" and breaker.status("b") == "closed"
+    clock[0] = 10
+    assert breaker.allow("a") and not breaker.allow("a")  # the half-open trial is taken, and saved
+    breaker.record_failure("a")
+    assert breaker.status("a") == "open" and breaker.allow("b")
+
+
+def test_the_breakers_own_defaults_are_the_documented_ones() -> None:
+    """5 failures in a row open a circuit; 30 s later one trial goes through (docs/routing.md)."""
+    clock = [0.0]
+    breaker = CircuitBreaker(clock=lambda: clock[0])
+    for _ in range(4):
+        breaker.record_failure("p")
+    assert breaker.status("p") == "closed"
+    breaker.record_failure("p")
+    clock[0] = 29.5
+    assert breaker.status("p") == "open"
+    clock[0] = 30.0
+    assert breaker.status("p") == "half-open"
+
+
+def test_reelay_toml_sets_the_breaker_and_per_target_models() -> None:
+    routes = config(
+        circuit_breaker={"failure_threshold": 3, "cooldown_seconds": 60},
+        models={
+            "grok-imagine-video": {"routes": [[{"provider": "a", "model": "grok-2-video"}], [{"provider": "local"}]]}
+        },
+    )
+    router = Router(CATALOG, {"a": "xai", "local": "local"}, config=routes)
+    assert router.route("grok-imagine-video").targets == (Target("a", "grok-2-video"), Target("local", "reelay-local"))
+    assert (router.breaker.failure_threshold, router.breaker.cooldown_seconds) == (3, 60)

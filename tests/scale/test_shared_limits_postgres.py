@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import delete
@@ -75,3 +76,14 @@ async def test_an_idempotency_key_is_won_by_exactly_one_process(engines: list[As
     won = await asyncio.gather(*(record(n) for n in range(6)))
     assert sum(won) == 1
     assert await IdempotencyStore(engines[0]).lookup(claim) == f"video_{won.index(True)}"
+
+
+async def test_racing_first_requests_of_a_window_all_count(engines: list[AsyncEngine]) -> None:
+    """Processes racing to insert a window's row: the losers update it instead, none is refused."""
+    key = ApiKey("k2", "", False, KeyLimits(rpm=30), 0.0, time.time(), None, None)
+    limiters = [RateLimiter(engine, DefaultLimits()) for engine in engines]
+    for n, limiter in enumerate(limiters):  # connections open first, so the first requests really race
+        await limiter.hit(replace(key, id=f"warm{n}"), now=60.0 * 2000 + 1)
+    await asyncio.gather(*(limiters[n % 3].hit(key, now=60.0 * 2000 + 1) for n in range(30)))
+    with pytest.raises(RateLimited):
+        await limiters[0].hit(key, now=60.0 * 2000 + 2)  # all 30 were counted

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import time
 from pathlib import Path
 
+import pytest
+from sqlalchemy import update
 from typer.testing import CliRunner
 
 from reelay.cli.main import app as cli
+from reelay.errors import AuthenticationFailed, InvalidRequest, NotFound
+from reelay.jobs.migrate import upgrade_database
+from reelay.jobs.store import make_engine
+from reelay.security import keys
+from reelay.security.keys import KeyLimits, KeyStore, split_token, validate_limits
+from reelay.security.models import ApiKeyRow
 from tests.security.keyed import bearer, create_key, key_id, reelay
 
 KEY_FORMAT = re.compile(r"^rly_[0-9a-f]{16}\.[A-Za-z0-9_-]{43}$")
@@ -95,3 +104,150 @@ def test_cli_create_list_revoke(tmp_path: Path) -> None:
         assert client.get("/v1/videos", headers=bearer(token)).status_code == 401
     unknown = runner.invoke(cli, ["keys", "revoke", "0123456789abcdef", *data])
     assert unknown.exit_code == 1 and "no API key" in unknown.output
+
+
+# The rules of keys.py in isolation: the token's shape, the limits a key may have, the stored row.
+
+KEY_ID = "0123456789abcdef"
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        f"sk_{KEY_ID}.secret",  # not a Reelay key
+        f"rly_{KEY_ID}secret",  # no dot
+        f"rly_{KEY_ID}.",  # no secret
+        f"rly_{KEY_ID[:-1]}.secret",  # 15 hex characters
+        f"rly_{KEY_ID}0.secret",  # 17
+        f"rly_{KEY_ID.upper()}.secret",  # ids are lower-case hex
+        f"rly_{KEY_ID[:-1]}g.secret",
+        f"rly_{KEY_ID[:-1]}X.secret",
+        f"rly_{KEY_ID}.{'s' * 129}",  # longer than any secret Reelay makes
+    ],
+)
+def test_tokens_of_the_wrong_shape_are_not_split(token: str) -> None:
+    assert split_token(token) is None
+
+
+def test_a_token_splits_into_id_and_secret() -> None:
+    assert split_token(f"rly_{KEY_ID}.{'s' * 128}") == (KEY_ID, "s" * 128)
+    assert split_token(f"rly_{KEY_ID}.a.b") == (KEY_ID, "a.b")
+
+
+@pytest.mark.parametrize(
+    ("limits", "param", "message"),
+    [
+        (KeyLimits(rpm=0), "rpm", "rpm must be at least 1 (leave it out for the server default)"),
+        (KeyLimits(max_concurrent=0), "max_concurrent", "max_concurrent must be at least 1"),
+        (KeyLimits(budget_usd=-0.01), "budget_usd", "budget_usd must be a non-negative number of dollars"),
+        (KeyLimits(budget_usd=1e12), "budget_usd", "budget_usd must be a non-negative number of dollars"),
+    ],
+)
+def test_nonsense_limits_are_refused_with_the_field_named(limits: KeyLimits, param: str, message: str) -> None:
+    with pytest.raises(InvalidRequest) as refused:
+        validate_limits(limits)
+    assert refused.value.param == param and refused.value.message == message
+
+
+def test_the_smallest_sensible_limits_are_accepted() -> None:
+    validate_limits(KeyLimits())
+    validate_limits(KeyLimits(rpm=1, max_concurrent=1, budget_usd=0.0))
+    validate_limits(KeyLimits(budget_usd=1e12 - 1))
+
+
+async def test_the_key_store_keeps_hashes_limits_and_use(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'keys.db'}"
+    upgrade_database(url)
+    engine = make_engine(url)
+    store = KeyStore(engine)
+    try:
+        assert not await store.any_configured()
+        before = time.time()
+        key, token = await store.create(name="n" * 300, admin=True, limits=KeyLimits(3, 2, 1.5))
+        assert split_token(token) == (key.id, token.split(".", 1)[1]) and KEY_FORMAT.match(token)
+        stored = await store.get(key.id)
+        assert stored is not None and stored.id == key.id and stored.name == "n" * 200 and stored.admin
+        assert stored.limits == KeyLimits(rpm=3, max_concurrent=2, budget_usd=1.5) and stored.spent_usd == 0.0
+        assert before <= stored.created_at <= time.time() and stored.revoked_at is None and stored.last_used_at is None
+        assert (await store.verify(token)).id == key.id and await store.any_configured()
+        await store.touch(key.id)
+        used = (await store.get(key.id)).last_used_at  # type: ignore[union-attr]
+        assert used is not None and used >= before
+        await store.touch(key.id)  # within the minute: not written again
+        assert (await store.get(key.id)).last_used_at == used  # type: ignore[union-attr]
+        revoked = await store.revoke(key.id)
+        assert revoked.revoked_at is not None and (await store.revoke(key.id)).revoked_at == revoked.revoked_at
+        with pytest.raises(AuthenticationFailed, match=f"the API key {key.id} was revoked"):
+            await store.verify(token)
+        with pytest.raises(NotFound) as unknown:
+            await store.revoke(KEY_ID)
+        assert unknown.value.param == "id" and await store.get(KEY_ID) is None
+        plain, _ = await store.create()
+        assert plain.name == "" and not plain.admin and plain.limits == KeyLimits()
+        # Listed oldest first, whatever the ids: creation times set against the ids' order.
+        by_id = sorted([key.id, plain.id])
+        for offset, listed_id in enumerate(reversed(by_id)):
+            async with engine.begin() as connection:
+                await connection.execute(update(ApiKeyRow).where(ApiKeyRow.id == listed_id).values(created_at=offset))
+        assert [k.id for k in await store.list()] == list(reversed(by_id))
+    finally:
+        await engine.dispose()
+
+
+async def test_verify_names_what_is_wrong_with_a_token(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'keys.db'}"
+    upgrade_database(url)
+    engine = make_engine(url)
+    store = KeyStore(engine)
+    try:
+        key, token = await store.create()
+        with pytest.raises(AuthenticationFailed) as malformed:
+            await store.verify("sk-not-a-reelay-key")
+        assert malformed.value.message == (
+            "the API key is malformed; Reelay keys look like rly_<id>.<secret> (create one with `reelay keys create`)"
+        )
+        for wrong in (f"rly_{KEY_ID}.{token.split('.', 1)[1]}", f"{token}x"):  # an unknown id; a wrong secret
+            with pytest.raises(AuthenticationFailed) as invalid:
+                await store.verify(wrong)
+            assert invalid.value.message == "the API key is not valid; check it or create a new one"
+        await store.touch(key.id)
+        stale = time.time() - 60.1  # last used just over a minute ago: the next use is written
+        async with engine.begin() as connection:
+            await connection.execute(update(ApiKeyRow).where(ApiKeyRow.id == key.id).values(last_used_at=stale))
+        await store.touch(key.id)
+        assert (await store.get(key.id)).last_used_at > stale  # type: ignore[operator,union-attr]
+    finally:
+        await engine.dispose()
+
+
+class _Clock:
+    """keys.py's clock: a monotonic time the test moves, the real wall time."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def time(self) -> float:
+        return time.time()
+
+
+async def test_no_keys_is_cached_for_a_second_then_asked_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The embedded default pays no query per request; a key made by another process (``reelay keys
+    create`` next to a running server) switches authentication on within the second."""
+    clock = _Clock()
+    monkeypatch.setattr(keys, "time", clock)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'keys.db'}"
+    upgrade_database(url)
+    engine = make_engine(url)
+    try:
+        server, cli_process = KeyStore(engine), KeyStore(engine)
+        assert not await server.any_configured()
+        await cli_process.create(name="first")
+        clock.now += 0.5
+        assert not await server.any_configured()  # the "no" is still cached
+        clock.now += 0.5
+        assert await server.any_configured()  # a second later it is asked again
+    finally:
+        await engine.dispose()

@@ -9,7 +9,15 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from reelay.errors import RateLimited
+from reelay.jobs.migrate import upgrade_database
+from reelay.jobs.store import make_engine
+from reelay.security.keys import ApiKey, KeyLimits
+from reelay.security.models import RateWindowRow
+from reelay.security.ratelimit import DefaultLimits, RateLimiter
 from tests.security.keyed import bearer, create_key, key_id, reelay
 
 PRICED = {"model": "grok-imagine-video", "prompt": "a fox", "seconds": 5}  # $0.25 in demo mode
@@ -137,3 +145,60 @@ def test_default_budget_from_settings(tmp_path: Path) -> None:
         admin = create_key(client, admin=True)
         user = bearer(create_key(client, admin))
         assert [client.post("/v1/videos", json=PRICED, headers=user).status_code for _ in range(2)] == [202, 402]
+
+
+def _key(key_id: str, rpm: int | None) -> ApiKey:
+    return ApiKey(key_id, "", False, KeyLimits(rpm=rpm), 0.0, 0.0, None, None)
+
+
+async def _windows(engine: AsyncEngine) -> set[tuple[str, int, int]]:
+    async with engine.connect() as connection:
+        rows = await connection.execute(select(RateWindowRow.key_id, RateWindowRow.window, RateWindowRow.count))
+        return {(row.key_id, row.window, row.count) for row in rows}
+
+
+async def test_the_minute_window_turns_and_old_windows_are_dropped(tmp_path: Path) -> None:
+    """The limiter alone, on a clock the test sets: minute 1000 is [60000, 60060)."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'limits.db'}"
+    upgrade_database(url)
+    engine = make_engine(url)
+    limiter = RateLimiter(engine, DefaultLimits(rpm=2))
+    one, other = _key("k1", 1), _key("k2", None)  # k2 takes the server default (2)
+    try:
+        await limiter.hit(one, now=60_000.0)  # a limit of 1 lets the first request through
+        with pytest.raises(RateLimited) as refused:
+            await limiter.hit(one, now=60_010.0)
+        assert refused.value.retry_after == 50.0
+        assert refused.value.message == "API key k1 is limited to 1 requests per minute; retry in 50 s"
+        with pytest.raises(RateLimited) as late:
+            await limiter.hit(one, now=60_059.5)
+        assert late.value.retry_after == 1.0  # never less than a second
+        await limiter.hit(other, now=60_001.0)
+        await limiter.hit(one, now=60_060.0)  # a new minute: counted afresh
+        assert await _windows(engine) == {("k1", 1001, 1), ("k2", 1000, 1)}  # k1's old minute dropped only
+        # Another API process whose clock is behind opens minute 1000 again: k1's minute 1001 stays.
+        await limiter.hit(one, now=60_059.0)
+        with pytest.raises(RateLimited):
+            await limiter.hit(one, now=60_061.0)
+        assert await _windows(engine) == {("k1", 1000, 1), ("k1", 1001, 2), ("k2", 1000, 1)}
+    finally:
+        await engine.dispose()
+
+
+def test_limits_at_their_exact_edge_and_the_defaults(tmp_path: Path) -> None:
+    with reelay(tmp_path, demo=True, default_max_concurrent=2, default_budget_usd=0.5) as client:
+        admin = create_key(client, admin=True)
+        spender = bearer(create_key(client, admin, max_concurrent=10))  # the default budget, its own concurrency
+        statuses = [client.post("/v1/videos", json=PRICED, headers=spender).status_code for _ in range(3)]
+        assert statuses == [202, 202, 402]  # $0.25 twice spends the $0.50 budget to the cent, no further
+        token = create_key(client, admin)  # the default concurrency (2)
+        user = bearer(token)
+        assert [client.post("/v1/videos", json={"prompt": f"v{i}"}, headers=user).status_code for i in range(2)] == [
+            202,
+            202,
+        ]
+        refused = client.post("/v1/videos", json={"prompt": "third"}, headers=user).json()["error"]
+        assert refused["message"] == (
+            f"API key {key_id(token)} already has 2 unfinished videos, its limit; retry when one finishes (or "
+            "cancel one with POST /v1/videos/{id}/cancel)"
+        )

@@ -11,6 +11,7 @@ from reelay.security.netpolicy import (
     is_blocked_host_name,
     is_public_address,
     non_public_reason,
+    normalize_host_name,
     parse_ip_literal,
 )
 
@@ -25,6 +26,7 @@ from reelay.security.netpolicy import (
         "::ffff:93.184.216.34",  # IPv4-mapped public
         "64:ff9b::5db8:d822",  # NAT64 of 93.184.216.34
         "2002:5db8:d822::1",  # 6to4 of 93.184.216.34
+        "2001:0:4136:e378:8000:63bf:a247:27dd",  # Teredo: server 65.54.227.120, client 93.184.216.34
     ],
 )
 def test_public(ip: str) -> None:
@@ -45,6 +47,8 @@ def test_public(ip: str) -> None:
         ("2001:db8::1", "a reserved address"),
         ("4000::1", "a reserved address"),  # outside 2000::/3
         ("64:ff9b:1::1", "a reserved address"),
+        # Teredo: server 65.54.227.120, client 10.0.0.1 (stored inverted): judged by what it embeds
+        ("2001:0:4136:e378:8000:63bf:f5ff:fffe", "an IPv6 address embedding a private address (10.0.0.1)"),
     ],
 )
 def test_reasons(ip: str, reason: str) -> None:
@@ -66,6 +70,8 @@ def test_unparsable_is_not_public() -> None:
         ("127.1", "127.0.0.1"),
         ("10.1.258", "10.1.1.2"),
         ("0x0A000001", "10.0.0.1"),
+        ("0xff.1", "255.0.0.1"),  # 255 is the largest leading part
+        ("0x.1", "0.0.0.1"),  # a bare 0x is zero (WHATWG)
         ("127.0.0.1.", "127.0.0.1"),
         ("[::1]", "::1"),
         ("example.com", None),
@@ -77,7 +83,10 @@ def test_parse_ip_literal(host: str, expected: str | None) -> None:
     assert (str(parsed) if parsed else None) == expected
 
 
-@pytest.mark.parametrize("host", ["256.1.1.1", "08.0.0.1", "4294967296", "1.2.65536", "1.2.3.4.5", "a.b.0x10"])
+@pytest.mark.parametrize(
+    "host",
+    ["256.1.1.1", "08.0.0.1", "4294967296", "1.2.65536", "1.2.3.4.5", "a.b.0x10", "0x100.1", "1.256.1", "[1.2.3.4"],
+)
 def test_numeric_but_invalid_hosts_raise(host: str) -> None:
     with pytest.raises(ValueError):
         parse_ip_literal(host)
@@ -105,3 +114,14 @@ def test_allowlist_parse() -> None:
     assert allow.allows_address(ipaddress.ip_address("10.9.9.9"))
     assert allow.allows_address(ipaddress.ip_address("192.168.1.7"))
     assert not allow.allows_address(ipaddress.ip_address("192.168.1.8"))
+
+
+def test_brackets_are_removed_only_as_a_pair() -> None:
+    assert normalize_host_name(" [FE80::1] ") == "fe80::1" and normalize_host_name("Example.COM.") == "example.com"
+    assert normalize_host_name("[::1") == "[::1" and normalize_host_name("box]") == "box]"
+
+
+def test_allowlist_cidr_with_host_bits_and_numeric_looking_names() -> None:
+    allow = Allowlist.parse(["10.1.2.3/8", "999.1.1.1"])
+    assert allow.allows_address(ipaddress.ip_address("10.9.9.9"))  # the network of 10.1.2.3/8
+    assert allow.allows_name("999.1.1.1") and allow.addresses == frozenset()  # not an IP: a name
