@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 import sqlite3
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncEngine
 from typer.testing import CliRunner
 
 from reelay.cli.main import app as cli
@@ -155,69 +157,67 @@ def test_the_smallest_sensible_limits_are_accepted() -> None:
     validate_limits(KeyLimits(budget_usd=1e12 - 1))
 
 
-async def test_the_key_store_keeps_hashes_limits_and_use(tmp_path: Path) -> None:
+@pytest.fixture
+async def key_engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """A migrated SQLite database of its own for the key store."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'keys.db'}"
     upgrade_database(url)
     engine = make_engine(url)
-    store = KeyStore(engine)
-    try:
-        assert not await store.any_configured()
-        before = time.time()
-        key, token = await store.create(name="n" * 300, admin=True, limits=KeyLimits(3, 2, 1.5))
-        assert split_token(token) == (key.id, token.split(".", 1)[1]) and KEY_FORMAT.match(token)
-        stored = await store.get(key.id)
-        assert stored is not None and stored.id == key.id and stored.name == "n" * 200 and stored.admin
-        assert stored.limits == KeyLimits(rpm=3, max_concurrent=2, budget_usd=1.5) and stored.spent_usd == 0.0
-        assert before <= stored.created_at <= time.time() and stored.revoked_at is None and stored.last_used_at is None
-        assert (await store.verify(token)).id == key.id and await store.any_configured()
-        await store.touch(key.id)
-        used = (await store.get(key.id)).last_used_at  # type: ignore[union-attr]
-        assert used is not None and used >= before
-        await store.touch(key.id)  # within the minute: not written again
-        assert (await store.get(key.id)).last_used_at == used  # type: ignore[union-attr]
-        revoked = await store.revoke(key.id)
-        assert revoked.revoked_at is not None and (await store.revoke(key.id)).revoked_at == revoked.revoked_at
-        with pytest.raises(AuthenticationFailed, match=f"the API key {key.id} was revoked"):
-            await store.verify(token)
-        with pytest.raises(NotFound) as unknown:
-            await store.revoke(KEY_ID)
-        assert unknown.value.param == "id" and await store.get(KEY_ID) is None
-        plain, _ = await store.create()
-        assert plain.name == "" and not plain.admin and plain.limits == KeyLimits()
-        # Listed oldest first, whatever the ids: creation times set against the ids' order.
-        by_id = sorted([key.id, plain.id])
-        for offset, listed_id in enumerate(reversed(by_id)):
-            async with engine.begin() as connection:
-                await connection.execute(update(ApiKeyRow).where(ApiKeyRow.id == listed_id).values(created_at=offset))
-        assert [k.id for k in await store.list()] == list(reversed(by_id))
-    finally:
-        await engine.dispose()
+    yield engine
+    await engine.dispose()
 
 
-async def test_verify_names_what_is_wrong_with_a_token(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'keys.db'}"
-    upgrade_database(url)
-    engine = make_engine(url)
-    store = KeyStore(engine)
-    try:
-        key, token = await store.create()
-        with pytest.raises(AuthenticationFailed) as malformed:
-            await store.verify("sk-not-a-reelay-key")
-        assert malformed.value.message == (
-            "the API key is malformed; Reelay keys look like rly_<id>.<secret> (create one with `reelay keys create`)"
-        )
-        for wrong in (f"rly_{KEY_ID}.{token.split('.', 1)[1]}", f"{token}x"):  # an unknown id; a wrong secret
-            with pytest.raises(AuthenticationFailed) as invalid:
-                await store.verify(wrong)
-            assert invalid.value.message == "the API key is not valid; check it or create a new one"
-        await store.touch(key.id)
-        stale = time.time() - 60.1  # last used just over a minute ago: the next use is written
-        async with engine.begin() as connection:
-            await connection.execute(update(ApiKeyRow).where(ApiKeyRow.id == key.id).values(last_used_at=stale))
-        await store.touch(key.id)
-        assert (await store.get(key.id)).last_used_at > stale  # type: ignore[operator,union-attr]
-    finally:
-        await engine.dispose()
+async def test_the_key_store_keeps_hashes_limits_and_use(key_engine: AsyncEngine) -> None:
+    store = KeyStore(key_engine)
+    assert not await store.any_configured()
+    before = time.time()
+    key, token = await store.create(name="n" * 300, admin=True, limits=KeyLimits(3, 2, 1.5))
+    assert split_token(token) == (key.id, token.split(".", 1)[1]) and KEY_FORMAT.match(token)
+    stored = await store.get(key.id)
+    assert stored is not None and stored.id == key.id and stored.name == "n" * 200 and stored.admin
+    assert stored.limits == KeyLimits(rpm=3, max_concurrent=2, budget_usd=1.5) and stored.spent_usd == 0.0
+    assert before <= stored.created_at <= time.time() and stored.revoked_at is None and stored.last_used_at is None
+    assert (await store.verify(token)).id == key.id and await store.any_configured()
+    await store.touch(key.id)
+    used = (await store.get(key.id)).last_used_at  # type: ignore[union-attr]
+    assert used is not None and used >= before
+    await store.touch(key.id)  # within the minute: not written again
+    assert (await store.get(key.id)).last_used_at == used  # type: ignore[union-attr]
+    revoked = await store.revoke(key.id)
+    assert revoked.revoked_at is not None and (await store.revoke(key.id)).revoked_at == revoked.revoked_at
+    with pytest.raises(AuthenticationFailed, match=f"the API key {key.id} was revoked"):
+        await store.verify(token)
+    with pytest.raises(NotFound) as unknown:
+        await store.revoke(KEY_ID)
+    assert unknown.value.param == "id" and await store.get(KEY_ID) is None
+    plain, _ = await store.create()
+    assert plain.name == "" and not plain.admin and plain.limits == KeyLimits()
+    # Listed oldest first, whatever the ids: creation times set against the ids' order.
+    by_id = sorted([key.id, plain.id])
+    for offset, listed_id in enumerate(reversed(by_id)):
+        async with key_engine.begin() as connection:
+            await connection.execute(update(ApiKeyRow).where(ApiKeyRow.id == listed_id).values(created_at=offset))
+    assert [k.id for k in await store.list()] == list(reversed(by_id))
+
+
+async def test_verify_names_what_is_wrong_with_a_token(key_engine: AsyncEngine) -> None:
+    store = KeyStore(key_engine)
+    key, token = await store.create()
+    with pytest.raises(AuthenticationFailed) as malformed:
+        await store.verify("sk-not-a-reelay-key")
+    assert malformed.value.message == (
+        "the API key is malformed; Reelay keys look like rly_<id>.<secret> (create one with `reelay keys create`)"
+    )
+    for wrong in (f"rly_{KEY_ID}.{token.split('.', 1)[1]}", f"{token}x"):  # an unknown id; a wrong secret
+        with pytest.raises(AuthenticationFailed) as invalid:
+            await store.verify(wrong)
+        assert invalid.value.message == "the API key is not valid; check it or create a new one"
+    await store.touch(key.id)
+    stale = time.time() - 60.1  # last used just over a minute ago: the next use is written
+    async with key_engine.begin() as connection:
+        await connection.execute(update(ApiKeyRow).where(ApiKeyRow.id == key.id).values(last_used_at=stale))
+    await store.touch(key.id)
+    assert (await store.get(key.id)).last_used_at > stale  # type: ignore[operator,union-attr]
 
 
 class _Clock:
@@ -233,21 +233,17 @@ class _Clock:
         return time.time()
 
 
-async def test_no_keys_is_cached_for_a_second_then_asked_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_no_keys_is_cached_for_a_second_then_asked_again(
+    key_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The embedded default pays no query per request; a key made by another process (``reelay keys
     create`` next to a running server) switches authentication on within the second."""
     clock = _Clock()
     monkeypatch.setattr(keys, "time", clock)
-    url = f"sqlite+aiosqlite:///{tmp_path / 'keys.db'}"
-    upgrade_database(url)
-    engine = make_engine(url)
-    try:
-        server, cli_process = KeyStore(engine), KeyStore(engine)
-        assert not await server.any_configured()
-        await cli_process.create(name="first")
-        clock.now += 0.5
-        assert not await server.any_configured()  # the "no" is still cached
-        clock.now += 0.5
-        assert await server.any_configured()  # a second later it is asked again
-    finally:
-        await engine.dispose()
+    server, cli_process = KeyStore(key_engine), KeyStore(key_engine)
+    assert not await server.any_configured()
+    await cli_process.create(name="first")
+    clock.now += 0.5
+    assert not await server.any_configured()  # the "no" is still cached
+    clock.now += 0.5
+    assert await server.any_configured()  # a second later it is asked again
