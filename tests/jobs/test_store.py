@@ -8,11 +8,12 @@ from dataclasses import replace
 
 import psycopg
 import pytest
-from sqlalchemy import update
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 
 from reelay.jobs.models import JobStatus, Stage, VideoOutput, VideoRow
 from reelay.jobs.spec import RunRecord
-from reelay.jobs.store import JobStore, PollUpdate
+from reelay.jobs.store import JobStore, PollUpdate, make_engine
 from tests.jobs.conftest import new_job
 from tests.postgres import ADMIN_CONNINFO
 
@@ -300,3 +301,32 @@ async def test_a_poll_that_changed_nothing_a_client_sees_sends_no_event(store: J
     assert heard == ["video_a"]
     [leased] = await watched.claim_due_polls("relay1", 30, limit=10)
     assert leased.progress == 40  # what the relay compares the next poll's progress with
+
+
+async def test_a_full_polling_pool_fails_fast_and_says_why(postgres_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    """A read that finds every polling connection busy gives up after the pool's timeout with a
+    pool timeout, once: nothing was dropped, so the pools are not renewed and the read is not
+    retried (in a scale-out stall the retry doubled every wait and renewed the store's pool for each
+    waiting read). The warning carries the pool's counters."""
+    from reelay.jobs.migrate import upgrade_database
+    from reelay.jobs.models import VideoRow
+    from reelay.jobs.polling_psycopg import PsycopgRowReader
+
+    upgrade_database(postgres_url)
+    engine = make_engine(postgres_url)
+    by_id = select(VideoRow).where(VideoRow.id == bindparam("video_id"))
+    reader = PsycopgRowReader(engine, by_id, max_size=1, timeout=0.5)
+    try:
+        assert await reader.by_id("video_missing") is None  # opens the pool (min size 1 here)
+        async with reader._pool.connection():
+            started = time.monotonic()
+            with pytest.raises(SQLAlchemyTimeout, match="no free connection"):
+                await reader.by_id("video_missing")
+            assert time.monotonic() - started < 5  # one wait of 0.5 s, not a wait, a renewal and another
+        assert "polling pool timed out" in caplog.text and "requests_waiting" in str(
+            [getattr(record, "pool", None) for record in caplog.records]
+        )
+        assert await reader.by_id("video_missing") is None  # free again: reads work
+    finally:
+        await reader.close()
+        await engine.dispose()
