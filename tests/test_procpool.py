@@ -115,3 +115,14 @@ def test_the_pool_starts_no_process_until_the_first_task() -> None:
         assert len(pool._idle) == 1  # one task, one process: the second is never started
     finally:
         pool.shutdown()
+
+
+async def test_media_processes_run_behind_the_api_process() -> None:
+    """Renders and probes are background work: on a busy machine the process answering clients gets
+    the CPU first (a media process is 10 nice steps behind its parent)."""
+    pool = ProcessPool(1)
+    try:
+        child = await pool.run(os.getpid)
+        assert os.getpriority(os.PRIO_PROCESS, child) == min(19, os.getpriority(os.PRIO_PROCESS, 0) + 10)
+    finally:
+        pool.shutdown()
