@@ -236,22 +236,7 @@ _VIDEO_BODY_DOC: dict[str, Any] = {
 async def edit_video(
     request: Request, ctx: Ctx, who: Who, dry_run: Annotated[bool, Query(alias="dryRun")] = False
 ) -> Response:
-    create, form = await _parse_create(request, ctx)
-    try:
-        result, replayed = await guarded_create(
-            ctx.guard,
-            ctx.service,
-            who,
-            "edit",
-            create,
-            request.headers.get("idempotency-key"),
-            lambda hook: ctx.service.edit(who, create, dry_run=dry_run, on_insert=hook),
-            dry_run=dry_run,
-        )
-    finally:
-        if form is not None:
-            await form.close()
-    return await _created(result, ctx, request, replayed)
+    return await _from_video(request, ctx, who, "edit", dry_run)
 
 
 @router.post(
@@ -264,16 +249,24 @@ async def edit_video(
 async def extend_video(
     request: Request, ctx: Ctx, who: Who, dry_run: Annotated[bool, Query(alias="dryRun")] = False
 ) -> Response:
+    return await _from_video(request, ctx, who, "extend", dry_run)
+
+
+async def _from_video(
+    request: Request, ctx: AppContext, who: Principal, operation: Literal["edit", "extend"], dry_run: bool
+) -> Response:
+    """An edit or an extension: parsed, guarded (auth, limits, idempotency) and answered like a create."""
+    start = ctx.service.edit if operation == "edit" else ctx.service.extend
     create, form = await _parse_create(request, ctx)
     try:
         result, replayed = await guarded_create(
             ctx.guard,
             ctx.service,
             who,
-            "extend",
+            operation,
             create,
             request.headers.get("idempotency-key"),
-            lambda hook: ctx.service.extend(who, create, dry_run=dry_run, on_insert=hook),
+            lambda hook: start(who, create, dry_run=dry_run, on_insert=hook),
             dry_run=dry_run,
         )
     finally:
