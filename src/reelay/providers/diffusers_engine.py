@@ -35,6 +35,7 @@ from reelay.engine.diffusion.task import (
 from reelay.errors import UpstreamError
 from reelay.procpool import ProcessPool, is_broken_pool
 from reelay.providers.base import PollResult, ProviderJob
+from reelay.providers.pool_runs import poll_pool_run
 from reelay.routing.config import DIFFUSERS, DiffusersConfig, DiffusersModel
 
 log = logging.getLogger("reelay.diffusers")
@@ -104,13 +105,7 @@ class DiffusersProvider:
             raise UpstreamError(
                 "the diffusion run was lost when the process restarted", retryable=True, code="upstream_lost"
             )
-        await asyncio.wait({run.future}, timeout=0.25)
-        if not run.future.done():
-            return PollResult("running", progress=_read_progress(run.folder / "progress"), poll_after=0.0)
-        error = run.future.exception()
-        if error is None:
-            return PollResult("succeeded", progress=1.0)
-        return PollResult("failed", error=_as_upstream_error(error))
+        return await poll_pool_run(run.future, run.folder / "progress", _as_upstream_error)
 
     async def fetch_output(self, upstream_id: str, result: PollResult, destination: Path) -> None:
         run = self._runs.pop(upstream_id)
@@ -230,13 +225,6 @@ def _forget(done: asyncio.Future[TaskResult], folder: Path) -> None:
 
 def _names(card: ModelCard) -> set[str]:
     return {card.id, card.upstream_model, *card.aliases}
-
-
-def _read_progress(path: Path) -> float | None:
-    try:
-        return float(path.read_text() or 0)
-    except (OSError, ValueError):
-        return None
 
 
 def _as_upstream_error(error: BaseException) -> UpstreamError:

@@ -18,6 +18,7 @@ from reelay.errors import InvalidMedia, UpstreamError
 from reelay.procpool import ProcessPool, RenderOutOfMemory, TaskKilled, is_broken_pool
 from reelay.providers.base import PollResult, ProviderJob
 from reelay.providers.local_render import render_job
+from reelay.providers.pool_runs import poll_pool_run
 
 MAX_LONG_SIDE = 1280
 MAX_SHORT_SIDE = 720
@@ -91,14 +92,7 @@ class LocalProvider:
             raise UpstreamError(
                 "the local render was lost when the process restarted", retryable=True, code="upstream_lost"
             )
-        # Wait briefly for completion instead of sleeping blindly: finished renders are seen at once.
-        await asyncio.wait({render.future}, timeout=0.25)
-        if not render.future.done():
-            return PollResult("running", progress=_read_progress(render.progress_file), poll_after=0.0)
-        error = render.future.exception()
-        if error is None:
-            return PollResult("succeeded", progress=1.0)
-        return PollResult("failed", error=_as_upstream_error(error))
+        return await poll_pool_run(render.future, render.progress_file, _as_upstream_error)
 
     async def fetch_output(self, upstream_id: str, result: PollResult, destination: Path) -> None:
         render = self._renders.pop(upstream_id)
@@ -125,13 +119,6 @@ def _read_outcome(done: asyncio.Future[dict[str, object]]) -> None:
     """Read a cancelled render's outcome, so asyncio does not log it as an exception never retrieved."""
     if not done.cancelled():
         done.exception()
-
-
-def _read_progress(path: Path) -> float | None:
-    try:
-        return float(path.read_text() or 0)
-    except (OSError, ValueError):
-        return None
 
 
 def _as_upstream_error(error: BaseException) -> UpstreamError:
