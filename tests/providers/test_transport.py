@@ -30,6 +30,7 @@ class _Handler(BaseHTTPRequestHandler):
     peers: ClassVar[set[int]] = set()
     uploads: ClassVar[list[bytes]] = []
     authorizations: ClassVar[list[str | None]] = []
+    accepts: ClassVar[list[list[str]]] = []
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -46,6 +47,7 @@ class _Handler(BaseHTTPRequestHandler):
         _Handler.peers.add(self.client_address[1])
         if self.path == "/video":
             _Handler.authorizations.append(self.headers.get("Authorization"))
+            _Handler.accepts.append(self.headers.get_all("Accept") or [])
             self._send(200, b'{"id": "v1", "status": "in_progress"}', openai_poll_after_ms="2500")
         elif self.path == "/gz":
             self._send(200, gzip.compress(b'{"id": "v1", "status": "completed"}'), content_encoding="gzip")
@@ -73,7 +75,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def server() -> Iterator[str]:
-    _Handler.peers, _Handler.uploads, _Handler.authorizations = set(), [], []
+    _Handler.peers, _Handler.uploads, _Handler.authorizations, _Handler.accepts = set(), [], [], []
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     httpd.daemon_threads = True
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
@@ -95,11 +97,12 @@ async def test_the_lean_get_decodes_follows_redirects_and_sends_the_headers(serv
     """Polls skip httpx's client layer; what an adapter reads must not change."""
     async with provider_client(8) as client:
         packed = await http.request("p", client, "GET", f"{server}/gz")
-        moved = await http.request("p", client, "GET", f"{server}/moved", headers={"Authorization": "Bearer k"})
+        headers = {"Authorization": "Bearer k", "Accept": "application/json"}  # replaces httpx's "accept"
+        moved = await http.request("p", client, "GET", f"{server}/moved", headers=headers)
         through_httpx = await client.get(f"{server}/gz")  # the general path, for comparison
     assert http.json_body("p", packed) == {"id": "v1", "status": "completed"} == through_httpx.json()
     assert moved.status_code == 200 and moved.json()["id"] == "v1"
-    assert _Handler.authorizations == ["Bearer k"]
+    assert _Handler.authorizations == ["Bearer k"] and _Handler.accepts == [["application/json"]]
 
 
 async def test_error_statuses_keep_their_meaning(server: str) -> None:

@@ -84,7 +84,8 @@ async def request(provider: str, client: httpx.AsyncClient, method: str, url: st
     shared provider client (every poll) takes its lean path (``transport.ProviderTransport.get``)."""
     try:
         if method == "GET" and isinstance(client, ProviderClient) and set(kwargs) <= {"headers"}:
-            headers = {**client.headers, **kwargs.get("headers", {})}
+            headers = httpx.Headers(client.headers)  # the client's defaults, overridden case-insensitively
+            headers.update(kwargs.get("headers") or {})
             return await client.provider_transport.get(url, headers, client.timeout)
         return await client.request(method, url, **kwargs)
     except httpx.TimeoutException as error:
