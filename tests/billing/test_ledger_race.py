@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Connection, delete, select
 
 from reelay.billing.ledger import Ending, Ledger
 from reelay.billing.listener import BillingListener
@@ -53,9 +52,9 @@ async def bench(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
 async def submit(bench: Bench, video_id: str, estimate: float = 0.25) -> VideoJob:
     """A job created as the API creates one: budget checked and held inside the insert transaction."""
 
-    async def on_insert(connection: AsyncConnection, job: VideoJob) -> None:
-        await admit_job(connection, bench.key, job.cost_estimate, DefaultLimits())
-        await bench.ledger.hold(connection, job)
+    def on_insert(connection: Connection, job: VideoJob) -> None:
+        admit_job(connection, bench.key, job.cost_estimate, DefaultLimits())
+        bench.ledger.hold(connection, job)
 
     new = NewJob(
         id=video_id,

@@ -68,7 +68,7 @@ async def test_an_idempotency_key_is_won_by_exactly_one_process(engines: list[As
         store = IdempotencyStore(engines[n % 3])
         try:
             async with engines[n % 3].begin() as connection:
-                await store.record(connection, claim, f"video_{n}")
+                await connection.run_sync(store.record, claim, f"video_{n}")
         except DuplicateKey:
             return False
         return True

@@ -110,7 +110,7 @@ async def test_record_lookup_conflict_and_duplicate(table: IdempotencyStore) -> 
     claim = IdempotencyClaim("key_alice", "order-1", "f1")
     assert await table.lookup(claim) is None
     async with table.engine.begin() as connection:
-        await table.record(connection, claim, "video_1")
+        await connection.run_sync(table.record, claim, "video_1")
     assert await table.lookup(claim) == "video_1"
     assert await table.lookup(IdempotencyClaim("key_bob", "order-1", "f1")) is None  # scoped per API key
     with pytest.raises(IdempotencyConflict) as conflict:
@@ -119,23 +119,23 @@ async def test_record_lookup_conflict_and_duplicate(table: IdempotencyStore) -> 
     assert "'order-1'" in conflict.value.message and "video_1" in conflict.value.message
     with pytest.raises(DuplicateKey):  # a live key is never overwritten, whatever the body
         async with table.engine.begin() as connection:
-            await table.record(connection, dataclasses.replace(claim, fingerprint="f2"), "video_2")
+            await connection.run_sync(table.record, dataclasses.replace(claim, fingerprint="f2"), "video_2")
     assert await table.lookup(claim) == "video_1"
     async with table.engine.begin() as connection:  # another scope may use the same key
-        await table.record(connection, IdempotencyClaim("key_bob", "order-1", "f9"), "video_3")
+        await connection.run_sync(table.record, IdempotencyClaim("key_bob", "order-1", "f9"), "video_3")
 
 
 async def test_expired_keys_are_reusable_and_purged(table: IdempotencyStore) -> None:
     table.ttl_seconds = 0.2
     claim = IdempotencyClaim("key_alice", "order-1", "f1")
     async with table.engine.begin() as connection:
-        await table.record(connection, claim, "video_1")
-        await table.record(connection, IdempotencyClaim("key_bob", "order-1", "f1"), "video_2")
+        await connection.run_sync(table.record, claim, "video_1")
+        await connection.run_sync(table.record, IdempotencyClaim("key_bob", "order-1", "f1"), "video_2")
     time.sleep(0.3)  # past the (shortened) lifetime: at least this long, never an upper bound
     assert await table.lookup(claim) is None
     table.ttl_seconds = 3600  # the new row must outlive the rest of the test on a slow machine
     async with table.engine.begin() as connection:
-        await table.record(connection, dataclasses.replace(claim, fingerprint="f2"), "video_3")
+        await connection.run_sync(table.record, dataclasses.replace(claim, fingerprint="f2"), "video_3")
     assert await table.lookup(dataclasses.replace(claim, fingerprint="f2")) == "video_3"
     assert await table.purge_expired() == 1  # Bob's expired row; Alice's fresh one stays
     assert await table.lookup(dataclasses.replace(claim, fingerprint="f2")) == "video_3"

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Connection
 
 from reelay.billing.ledger import Ledger
 from reelay.errors import AuthenticationFailed, Conflict, UnsupportedParameter, VideoNotFound
@@ -33,7 +33,7 @@ from reelay.jobs.idempotency import (
 from reelay.jobs.layout import inputs_prefix
 from reelay.jobs.models import VideoJob
 from reelay.jobs.service import CreateRequest, Estimate, Principal, VideoService
-from reelay.jobs.store import CreateHook
+from reelay.jobs.store import InsertHook
 from reelay.jobs.webhook_delivery import WebhookListener, subscribe
 from reelay.security.fetch import FetchPolicy, Resolver
 from reelay.security.keys import KeyStore
@@ -43,7 +43,7 @@ from reelay.security.webhooks import WebhookSecrets, check_webhook_url
 
 log = logging.getLogger("reelay.api")
 
-CreateCall = Callable[[CreateHook | None], Awaitable[VideoJob | Estimate]]
+CreateCall = Callable[[InsertHook | None], Awaitable[VideoJob | Estimate]]
 
 
 @dataclass
@@ -97,16 +97,16 @@ class Guard:
                 return await self._replay(service, who, earlier, key), True
         attempted: list[str] = []
 
-        async def on_insert(connection: AsyncConnection, job: VideoJob) -> None:
+        def on_insert(connection: Connection, job: VideoJob) -> None:
             attempted.append(job.id)
             if claim is not None:
-                await self.idempotency.record(connection, claim, job.id)
+                self.idempotency.record(connection, claim, job.id)
             if who.owner is not None:
-                await admit_job(connection, who.owner, job.cost_estimate, self.defaults)
+                admit_job(connection, who.owner, job.cost_estimate, self.defaults)
             if self.ledger is not None:
-                await self.ledger.hold(connection, job)
+                self.ledger.hold(connection, job)
             if webhook_url is not None:
-                await subscribe(connection, job.id, who.owner, webhook_url)
+                subscribe(connection, job.id, who.owner, webhook_url)
 
         try:
             return await call(on_insert), False

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from reelay.billing.models import EntryState, LedgerRow
 from reelay.jobs.models import VideoJob, VideoRow
@@ -83,29 +83,34 @@ def utc_day(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d")
 
 
+# Built once (every create runs it): a per-call ``insert(...).values(...)`` cost more than the insert.
+_INSERT_ENTRY = insert(LedgerRow.metadata.tables[LedgerRow.__tablename__])
+
+
 class Ledger:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 
-    async def hold(self, connection: AsyncConnection, job: VideoJob) -> None:
+    def hold(self, connection: Connection, job: VideoJob) -> None:
         """Inside the job's insert transaction: reserve its estimate (the key's budget is bumped by
         ``admit_job`` in the same transaction, which checks it first)."""
         now = time.time()
-        await connection.execute(
-            insert(LedgerRow).values(
-                video_id=job.id,
-                scope=scope_of(job.owner),
-                model=job.model,
-                provider=job.provider,
-                day=utc_day(job.created_at or now),
-                state=EntryState.HELD.value,
-                held_usd=job.cost_estimate,
-                charged_usd=0.0,
-                basis="",
-                reason=None,
-                created_at=now,
-                ended_at=None,
-            )
+        connection.execute(
+            _INSERT_ENTRY,
+            {
+                "video_id": job.id,
+                "scope": scope_of(job.owner),
+                "model": job.model,
+                "provider": job.provider,
+                "day": utc_day(job.created_at or now),
+                "state": EntryState.HELD.value,
+                "held_usd": job.cost_estimate,
+                "charged_usd": 0.0,
+                "basis": "",
+                "reason": None,
+                "created_at": now,
+                "ended_at": None,
+            },
         )
 
     async def end(self, video_id: str, ending: Ending, *, provider: str | None = None) -> LedgerEntry | None:

@@ -19,9 +19,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Connection, delete, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from reelay.errors import IdempotencyConflict, InvalidRequest
 from reelay.jobs.inputs import MediaSource
@@ -136,16 +136,16 @@ class IdempotencyStore:
             )
         return str(video_id)
 
-    async def record(self, connection: AsyncConnection, claim: IdempotencyClaim, video_id: str) -> None:
+    def record(self, connection: Connection, claim: IdempotencyClaim, video_id: str) -> None:
         """Inside the video's insert transaction. ``DuplicateKey`` if another request holds the key."""
         now = time.time()
-        await connection.execute(
+        connection.execute(
             delete(IdempotencyRow).where(
                 IdempotencyRow.scope == claim.scope, IdempotencyRow.key == claim.key, IdempotencyRow.expires_at < now
             )
         )
         try:
-            await connection.execute(
+            connection.execute(
                 insert(IdempotencyRow).values(
                     scope=claim.scope,
                     key=claim.key,

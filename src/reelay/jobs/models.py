@@ -188,6 +188,35 @@ class NewJob:
     remixed_from_video_id: str | None = None
     runs: list[RunRecord] = field(default_factory=list)
 
+    def created(self, now: float) -> VideoJob:
+        """The job as its new row reads back (queued, in the submit stage), without reading it back."""
+        return VideoJob(
+            id=self.id,
+            owner=self.owner,
+            model=self.model,
+            status=JobStatus.QUEUED,
+            progress=0,
+            prompt=self.prompt,
+            size=self.size,
+            seconds=self.seconds,
+            n=self.n,
+            created_at=now,
+            completed_at=None,
+            expires_at=None,
+            remixed_from_video_id=self.remixed_from_video_id,
+            error_code=None,
+            error_message=None,
+            provider=self.provider,
+            executed_model=self.executed_model,
+            spec=self.spec,
+            report=list(self.report),
+            runs=tuple(self.runs),
+            outputs=(),
+            cost_estimate=self.cost_estimate,
+            attempts=0,
+            cancel_requested=False,
+        )
+
     def row_values(self) -> dict[str, Any]:
         """The columns of the new row (JSON columns as JSON)."""
         return {

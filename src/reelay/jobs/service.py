@@ -23,7 +23,7 @@ from reelay.jobs.layout import delete_job_files, input_key
 from reelay.jobs.models import JobStatus, NewJob, VideoJob
 from reelay.jobs.queue import JobQueue
 from reelay.jobs.spec import JobInputs, JobSpec, Target
-from reelay.jobs.store import CreateHook, JobStore
+from reelay.jobs.store import InsertHook, JobStore
 from reelay.normalize import GenerationParams, NormalizedRequest, normalize
 from reelay.providers.base import Operation
 from reelay.providers.local_preview import LOCAL_PROVIDER, as_local_preview
@@ -115,7 +115,7 @@ class VideoService:
         dry_run: bool = False,
         remixed_from: str | None = None,
         operation: Operation = "generate",
-        on_insert: CreateHook | None = None,
+        on_insert: InsertHook | None = None,
     ) -> VideoJob | Estimate:
         if request.model is not None and not isinstance(request.model, str):
             raise InvalidRequest("model must be a string", param="model")
@@ -172,7 +172,7 @@ class VideoService:
         request: CreateRequest,
         *,
         dry_run: bool = False,
-        on_insert: CreateHook | None = None,
+        on_insert: InsertHook | None = None,
     ) -> VideoJob | Estimate:
         """``POST /v1/videos/edits``: change a video (upload, URL or earlier id) as the prompt says."""
         return await self._from_video(principal, request, "edit", dry_run, on_insert)
@@ -183,7 +183,7 @@ class VideoService:
         request: CreateRequest,
         *,
         dry_run: bool = False,
-        on_insert: CreateHook | None = None,
+        on_insert: InsertHook | None = None,
     ) -> VideoJob | Estimate:
         """``POST /v1/videos/extensions``: continue a video from its last frame; returns the joined clip."""
         return await self._from_video(principal, request, "extend", dry_run, on_insert)
@@ -194,7 +194,7 @@ class VideoService:
         request: CreateRequest,
         operation: Operation,
         dry_run: bool,
-        on_insert: CreateHook | None = None,
+        on_insert: InsertHook | None = None,
     ) -> VideoJob | Estimate:
         if request.video is None:
             raise InvalidRequest('video is required: an uploaded file or {"id": "video_…"}', param="video")
@@ -243,7 +243,7 @@ class VideoService:
         video_id: str,
         prompt: Any,
         extra: Mapping[str, Any],
-        on_insert: CreateHook | None = None,
+        on_insert: InsertHook | None = None,
     ) -> VideoJob:
         """A new video from a completed one and a new prompt (video-to-video on its first output)."""
         source = await self.get(principal, video_id)

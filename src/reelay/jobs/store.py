@@ -14,10 +14,11 @@ import contextlib
 import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass
+from functools import partial
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import and_, bindparam, delete, event, func, or_, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import and_, bindparam, delete, event, func, insert, or_, select, update
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
@@ -25,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionma
 from reelay.jobs.models import UNFINISHED, JobStatus, NewJob, Stage, VideoJob, VideoOutput, VideoRow
 from reelay.jobs.polling import POLLING_UNAVAILABLE, row_reader
 from reelay.jobs.spec import RunRecord, dump_runs
+from reelay.jobs.sqlite_writer import SqliteWriter, file_database
 
 # The database, not the request, failed: unreachable, restarted under us, or every connection busy.
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout, *POLLING_UNAVAILABLE)
@@ -64,8 +66,15 @@ def _chunks(ids: Sequence[str], size: int = 500) -> list[Sequence[str]]:
     return [ids[start : start + size] for start in range(0, len(ids), size)]
 
 
-_VIDEOS = VideoRow.__table__
+_VIDEOS = VideoRow.metadata.tables[VideoRow.__tablename__]
 _BY_ID = select(_VIDEOS).where(_VIDEOS.c.id == bindparam("video_id"))
+_INSERT_VIDEO = insert(_VIDEOS)
+
+
+def _insert(values: dict[str, Any], job: VideoJob, on_insert: InsertHook | None, connection: Connection) -> None:
+    connection.execute(_INSERT_VIDEO, values)
+    if on_insert is not None:
+        on_insert(connection, job)
 
 
 @dataclass(frozen=True)
@@ -105,19 +114,27 @@ class DueJob:
     provider: str
 
 
-async def count_unfinished(connection: AsyncConnection, owner: str) -> int:
+def count_unfinished(connection: Connection, owner: str) -> int:
     """The owner's unfinished, uncancelled jobs, on the caller's connection (an admission check
     inside the insert transaction counts the new row too)."""
     query = select(func.count(VideoRow.id)).where(
         VideoRow.owner == owner, VideoRow.status.in_(UNFINISHED), VideoRow.cancel_requested.is_(False)
     )
-    return int(await connection.scalar(query) or 0)
+    return int(connection.scalar(query) or 0)
 
 
 class CreateHook(Protocol):
     """Runs inside the transaction that inserts a job (e.g. to defer its queue task atomically)."""
 
     async def __call__(self, connection: AsyncConnection, job: VideoJob) -> None: ...
+
+
+class InsertHook(Protocol):
+    """A request's own checks and rows, inside the transaction that inserts its job (admission,
+    idempotency key, billing hold, webhook target). Synchronous, so that on SQLite the whole
+    transaction is one hop to the writer thread; on a server database it runs through ``run_sync``."""
+
+    def __call__(self, connection: Connection, job: VideoJob) -> None: ...
 
 
 # Told a job's id after a transaction that changed it commits (live progress: ``reelay.events``).
@@ -144,6 +161,7 @@ class JobStore:
         # polling, not the writes, set the pace (3 creates/s measured with the relay running). Taking
         # turns on an asyncio lock first hands the write lock over at once. PostgreSQL needs none.
         self._write_turns: asyncio.Lock | None = asyncio.Lock() if sqlite else None
+        self._writer = SqliteWriter(engine.url, _sqlite_pragmas) if file_database(engine.url) else None
 
     def _writing(self) -> contextlib.AbstractAsyncContextManager[object]:
         """Wait for this process's turn to write (SQLite), or nothing (a server database)."""
@@ -155,37 +173,44 @@ class JobStore:
 
     async def close(self) -> None:
         await self._polling.close()
+        if self._writer is not None:
+            self._writer.close()
         await self.engine.dispose()
 
     # -- create and read -------------------------------------------------------------------------
 
-    async def create(self, job: NewJob, *, on_insert: CreateHook | None = None) -> VideoJob:
+    async def create(self, job: NewJob, *, on_insert: InsertHook | None = None) -> VideoJob:
         """Insert the job. ``on_insert`` runs in the same transaction (admission checks, idempotency
         key, webhook target): if it raises, the job was never created."""
         now = time.time()
-        row = VideoRow(
+        created = job.created(now)
+        values = {
             **job.row_values(),
-            status=JobStatus.QUEUED.value,
-            stage=Stage.SUBMIT.value,
-            due_at=None,
-            progress=0,
-            created_at=now,
-            updated_at=now,
-            outputs=[],
-            attempts=0,
-            cancel_requested=False,
-            deleted=False,
-        )
-        async with self._writing(), self._sessions.begin() as session:
-            session.add(row)
-            if on_insert is not None:
-                await session.flush()
-                await on_insert(await session.connection(), VideoJob.from_row(row))
-            if self._on_create is not None:  # the row and its queue task commit together, or neither
-                await session.flush()
-                await self._on_create(await session.connection(), VideoJob.from_row(row))
-        self._changed(row.id)
-        return VideoJob.from_row(row)
+            "status": created.status.value,
+            "stage": created.stage.value,
+            "due_at": None,
+            "progress": 0,
+            "created_at": now,
+            "updated_at": now,
+            "outputs": [],
+            "attempts": 0,
+            "cancel_requested": False,
+            "deleted": False,
+        }
+        # Core with a statement built once: the ORM's unit of work and a per-call ``values()`` were
+        # two thirds of a create's database CPU (docs/benchmarks.md, "A create's own cost").
+        if self._writer is not None and self._on_create is None:
+            async with self._writing():
+                await self._writer.transaction(partial(_insert, values, created, on_insert))
+        else:
+            async with self._writing(), self.engine.begin() as connection:
+                await connection.execute(_INSERT_VIDEO, values)
+                if on_insert is not None:
+                    await connection.run_sync(on_insert, created)
+                if self._on_create is not None:  # the row and its queue task commit together, or neither
+                    await self._on_create(connection, created)
+        self._changed(job.id)
+        return created
 
     async def get(
         self, video_id: str, *, owner: str | None = None, any_owner: bool = True, include_deleted: bool = False

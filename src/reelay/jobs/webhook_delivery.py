@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import Connection, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from reelay.errors import ReelayError
 from reelay.jobs.models import VideoJob
@@ -55,9 +55,9 @@ class _Delivery:
     attempts: int
 
 
-async def subscribe(connection: AsyncConnection, video_id: str, owner: str | None, url: str) -> None:
+def subscribe(connection: Connection, video_id: str, owner: str | None, url: str) -> None:
     """Inside the video's insert transaction: remember where its events go."""
-    await connection.execute(
+    connection.execute(
         insert(VideoWebhookRow).values(video_id=video_id, scope=scope_of(owner), url=url, created_at=time.time())
     )
 

@@ -19,9 +19,9 @@ import math
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from reelay.errors import InsufficientQuota, RateLimited
 from reelay.jobs.store import count_unfinished
@@ -87,19 +87,19 @@ class RateLimiter:
         raise RateLimited("too many concurrent requests for this API key; retry shortly", retry_after=1.0)
 
 
-async def admit_job(connection: AsyncConnection, owner: str, cost_estimate: float, defaults: DefaultLimits) -> None:
+def admit_job(connection: Connection, owner: str, cost_estimate: float, defaults: DefaultLimits) -> None:
     """Inside the job's insert transaction: enforce the key's concurrency limit and hold its budget.
 
     Runs after the new job row is flushed, so the count includes it. Raising rolls the job back.
     """
     columns = select(ApiKeyRow.max_concurrent, ApiKeyRow.budget_usd, ApiKeyRow.spent_usd)
-    row = (await connection.execute(columns.where(ApiKeyRow.id == owner).with_for_update())).one_or_none()
+    row = (connection.execute(columns.where(ApiKeyRow.id == owner).with_for_update())).one_or_none()
     if row is None:
         return
     own_concurrent, own_budget, spent = row
     max_concurrent = own_concurrent if own_concurrent is not None else defaults.max_concurrent
     if max_concurrent is not None:
-        running = await count_unfinished(connection, owner)
+        running = count_unfinished(connection, owner)
         if running > max_concurrent:
             raise RateLimited(
                 f"API key {owner} already has {max_concurrent} unfinished videos, its limit; retry when one "
@@ -114,6 +114,6 @@ async def admit_job(connection: AsyncConnection, owner: str, cost_estimate: floa
             f"${budget:.2f} budget left; ask an admin to raise the budget (estimate first with ?dryRun=true)"
         )
     if cost_estimate:
-        await connection.execute(
+        connection.execute(
             update(ApiKeyRow).where(ApiKeyRow.id == owner).values(spent_usd=ApiKeyRow.spent_usd + cost_estimate)
         )
