@@ -29,7 +29,8 @@ def _count_statements(store: JobStore) -> list[str]:
         if statement.lstrip().upper().startswith(("SELECT", "UPDATE")):
             seen.append(statement)
 
-    event.listen(store.engine.sync_engine, "before_cursor_execute", record)
+    for engine in store.statement_engines:
+        event.listen(engine, "before_cursor_execute", record)
     return seen
 
 

@@ -40,6 +40,10 @@ class SqliteWriter:
         event.listen(self._engine, "connect", on_connect)
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reelay-sqlite-writer")
 
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
     async def transaction(self, work: Callable[[Connection], T]) -> T:
         """Run ``work`` in one transaction: committed if it returns, rolled back if it raises.
 

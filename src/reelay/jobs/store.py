@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass
 from functools import partial
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
 from sqlalchemy import and_, bindparam, delete, event, func, insert, or_, select, update
 from sqlalchemy.engine import Connection, Engine
@@ -27,6 +27,8 @@ from reelay.jobs.models import UNFINISHED, JobStatus, NewJob, Stage, VideoJob, V
 from reelay.jobs.polling import POLLING_UNAVAILABLE, row_reader
 from reelay.jobs.spec import RunRecord, dump_runs
 from reelay.jobs.sqlite_writer import SqliteWriter, file_database
+
+T = TypeVar("T")
 
 # The database, not the request, failed: unreachable, restarted under us, or every connection busy.
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout, *POLLING_UNAVAILABLE)
@@ -69,6 +71,10 @@ def _chunks(ids: Sequence[str], size: int = 500) -> list[Sequence[str]]:
 _VIDEOS = VideoRow.metadata.tables[VideoRow.__tablename__]
 _BY_ID = select(_VIDEOS).where(_VIDEOS.c.id == bindparam("video_id"))
 _INSERT_VIDEO = insert(_VIDEOS)
+
+
+def _returned_ids(statement: Any, connection: Connection) -> list[str]:
+    return list(connection.scalars(statement).all())
 
 
 def _insert(values: dict[str, Any], job: VideoJob, on_insert: InsertHook | None, connection: Connection) -> None:
@@ -146,7 +152,6 @@ class JobStore:
         self, engine: AsyncEngine, *, on_create: CreateHook | None = None, on_change: ChangeHook | None = None
     ) -> None:
         self.engine = engine
-        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         # Reads need no transaction: on PostgreSQL autocommit makes a read one round trip, where a
         # transaction adds BEGIN and the pool's ROLLBACK on return (half a retrieve's cost). On SQLite
         # switching the mode per checkout costs extra hops to aiosqlite's thread: reads stay as they are.
@@ -166,6 +171,22 @@ class JobStore:
     def _writing(self) -> contextlib.AbstractAsyncContextManager[object]:
         """Wait for this process's turn to write (SQLite), or nothing (a server database)."""
         return self._write_turns if self._write_turns is not None else contextlib.nullcontext()
+
+    @property
+    def statement_engines(self) -> list[Engine]:
+        """Every engine this store's statements run on (instrumentation: count or time them)."""
+        return [self.engine.sync_engine] + ([self._writer.engine] if self._writer is not None else [])
+
+    async def _write(self, work: Callable[[Connection], T]) -> T:
+        """One write transaction. On an SQLite file: one hop to the writer thread, which alone writes,
+        so writes take turns there and a write holds the turn only while its statements run (through
+        aiosqlite a write held it across a hop per statement, and a create waited p50 6.7 ms for it
+        behind the worker's and relay's writes on a busy machine). Elsewhere: the async engine, with
+        ``work`` run through ``run_sync``."""
+        if self._writer is not None:
+            return await self._writer.transaction(work)
+        async with self._writing(), self.engine.begin() as connection:
+            return await connection.run_sync(work)
 
     def _changed(self, video_id: str) -> None:
         if self._on_change is not None:
@@ -199,16 +220,12 @@ class JobStore:
         }
         # Core with a statement built once: the ORM's unit of work and a per-call ``values()`` were
         # two thirds of a create's database CPU (docs/benchmarks.md, "A create's own cost").
-        if self._writer is not None and self._on_create is None:
-            async with self._writing():
-                await self._writer.transaction(partial(_insert, values, created, on_insert))
-        else:
+        if self._on_create is None:
+            await self._write(partial(_insert, values, created, on_insert))
+        else:  # the row and its queue task commit together, or neither
             async with self._writing(), self.engine.begin() as connection:
-                await connection.execute(_INSERT_VIDEO, values)
-                if on_insert is not None:
-                    await connection.run_sync(on_insert, created)
-                if self._on_create is not None:  # the row and its queue task commit together, or neither
-                    await self._on_create(connection, created)
+                await connection.run_sync(partial(_insert, values, created, on_insert))
+                await self._on_create(connection, created)
         self._changed(job.id)
         return created
 
@@ -329,14 +346,15 @@ class JobStore:
             )
             .values(**values)
         )
-        async with self._writing(), self._sessions.begin() as session:
-            result = await session.execute(statement)
-            if result.rowcount != 1:  # type: ignore[attr-defined]
+
+        def take(connection: Connection) -> VideoJob | None:
+            if connection.execute(statement).rowcount != 1:
                 return None
-            row = await session.get(VideoRow, video_id)
-            assert row is not None
-            job = VideoJob.from_row(row)
-        self._changed(video_id)
+            return VideoJob.from_row(connection.execute(_BY_ID, {"video_id": video_id}).one())
+
+        job = await self._write(take)
+        if job is not None:
+            self._changed(video_id)
         return job
 
     async def heartbeat_many(self, video_ids: Sequence[str], worker: str, lease_seconds: float) -> set[str]:
@@ -352,8 +370,7 @@ class JobStore:
                 .values(lease_expires_at=now + lease_seconds)
                 .returning(VideoRow.id)
             )
-            async with self._writing(), self.engine.begin() as connection:
-                renewed.update((await connection.scalars(statement)).all())
+            renewed.update(await self._write(partial(_returned_ids, statement)))
         return renewed
 
     async def schedule(
@@ -437,8 +454,7 @@ class JobStore:
             )
             .execution_options(synchronize_session=False)
         )
-        async with self._writing(), self.engine.begin() as connection:
-            rows = (await connection.execute(statement)).all()
+        rows = await self._write(lambda connection: connection.execute(statement).all())
         return [
             WaitingJob(
                 row.id,
@@ -479,8 +495,7 @@ class JobStore:
             }
             for u in updates
         ]
-        async with self._writing(), self.engine.begin() as connection:
-            await connection.execute(statement, params)
+        await self._write(lambda connection: connection.execute(statement, params))
         for update_ in updates:
             if update_.visible:  # a NOTIFY per unchanged poll would cost PostgreSQL more than the poll
                 self._changed(update_.video_id)
@@ -516,8 +531,7 @@ class JobStore:
                 .returning(VideoRow.id)
                 .execution_options(synchronize_session=False)
             )
-            async with self._writing(), self.engine.begin() as connection:
-                taken.extend((await connection.scalars(statement)).all())
+            taken.extend(await self._write(partial(_returned_ids, statement)))
         return taken
 
     async def in_flight_by_provider(self) -> dict[str, int]:
@@ -543,8 +557,7 @@ class JobStore:
             .where(VideoRow.id == video_id, VideoRow.lease_owner == worker)
             .values(lease_owner=None, lease_expires_at=None)
         )
-        async with self._writing(), self._sessions.begin() as session:
-            await session.execute(statement)
+        await self._write(lambda connection: connection.execute(statement))
 
     async def release_all_leases(self) -> int:
         """Drop every lease on an unfinished job: only for a process that knows it is the sole
@@ -554,9 +567,7 @@ class JobStore:
             .where(VideoRow.lease_owner.is_not(None), VideoRow.status.in_(UNFINISHED))
             .values(lease_owner=None, lease_expires_at=None)
         )
-        async with self._writing(), self.engine.begin() as connection:
-            result = await connection.execute(statement)
-        return int(result.rowcount or 0)
+        return await self._write(lambda connection: int(connection.execute(statement).rowcount or 0))
 
     # -- progress and endings --------------------------------------------------------------------
 
@@ -565,9 +576,8 @@ class JobStore:
         if worker is not None:
             conditions.append(VideoRow.lease_owner == worker)
         values["updated_at"] = time.time()
-        async with self._writing(), self._sessions.begin() as session:
-            result = await session.execute(update(VideoRow).where(*conditions).values(**values))
-            changed = bool(result.rowcount == 1)  # type: ignore[attr-defined]
+        statement = update(VideoRow).where(*conditions).values(**values)
+        changed = await self._write(lambda connection: connection.execute(statement).rowcount == 1)
         if changed:
             self._changed(video_id)
         return changed
@@ -631,27 +641,29 @@ class JobStore:
 
     async def request_cancel(self, video_id: str, *, delete_after: bool) -> VideoJob | None:
         """Ask the worker holding the job to stop; a queued job nobody holds is cancelled at once."""
-        async with self._writing(), self._sessions.begin() as session:
-            row = await session.get(VideoRow, video_id, with_for_update=True)
+
+        def ask(connection: Connection) -> tuple[VideoJob | None, bool]:
+            """The job as it is now, and whether this call changed it."""
+            row = connection.execute(_BY_ID.with_for_update(), {"video_id": video_id}).one_or_none()
             if row is None or row.deleted:
-                return None
+                return None, False
             if JobStatus(row.status).finished:
-                return VideoJob.from_row(row)
-            row.cancel_requested = True
-            row.deleted = row.deleted or delete_after
+                return VideoJob.from_row(row), False
             now = time.time()
+            values: dict[str, Any] = {"cancel_requested": True, "deleted": row.deleted or delete_after}
             leased = row.lease_owner is not None and (row.lease_expires_at or 0.0) >= now
             upstream = any(run.get("upstream_id") for run in row.runs or [])
             if not leased and not upstream:  # nothing runs anywhere: it ends here and now
-                row.status = JobStatus.CANCELLED.value
-                row.completed_at = now
-                row.due_at = None
-                row.lease_owner = None
+                values.update(status=JobStatus.CANCELLED.value, completed_at=now, due_at=None, lease_owner=None)
             elif not leased:  # upstream work to stop: the relay or a worker takes it at once
-                row.due_at = now
-            row.updated_at = now
-            job = VideoJob.from_row(row)
-        self._changed(video_id)
+                values["due_at"] = now
+            values["updated_at"] = now
+            connection.execute(update(VideoRow).where(VideoRow.id == video_id).values(**values))
+            return VideoJob.from_row(connection.execute(_BY_ID, {"video_id": video_id}).one()), True
+
+        job, changed = await self._write(ask)
+        if changed:
+            self._changed(video_id)
         return job
 
     async def cancel_requested_among(self, video_ids: Sequence[str]) -> set[str]:
@@ -668,8 +680,8 @@ class JobStore:
 
     async def purge(self, video_id: str) -> None:
         """Remove the row for good (after its files are gone)."""
-        async with self._writing(), self._sessions.begin() as session:
-            await session.execute(delete(VideoRow).where(VideoRow.id == video_id))
+        statement = delete(VideoRow).where(VideoRow.id == video_id)
+        await self._write(lambda connection: connection.execute(statement))
 
     async def purgeable_ids(self, *, now: float | None = None, limit: int = 100) -> list[str]:
         """Finished jobs that expired or were deleted: their files and rows can go."""
