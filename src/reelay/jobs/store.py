@@ -164,9 +164,11 @@ class JobStore:
         # SQLite takes one writer at a time, and a writer that finds the lock taken sleeps in SQLite's
         # busy handler (1 ms growing to 100 ms a try): with a dozen writers in one process that
         # polling, not the writes, set the pace (3 creates/s measured with the relay running). Taking
-        # turns on an asyncio lock first hands the write lock over at once. PostgreSQL needs none.
-        self._write_turns: asyncio.Lock | None = asyncio.Lock() if sqlite else None
+        # turns hands the write lock over at once: an SQLite file's writes take turns on the writer
+        # thread (``_write``); an in-memory database, which a second connection cannot open, on an
+        # asyncio lock. PostgreSQL needs neither.
         self._writer = SqliteWriter(engine.url, _sqlite_pragmas) if file_database(engine.url) else None
+        self._write_turns: asyncio.Lock | None = asyncio.Lock() if sqlite and self._writer is None else None
 
     def _writing(self) -> contextlib.AbstractAsyncContextManager[object]:
         """Wait for this process's turn to write (SQLite), or nothing (a server database)."""
@@ -180,8 +182,8 @@ class JobStore:
     async def _write(self, work: Callable[[Connection], T]) -> T:
         """One write transaction. On an SQLite file: one hop to the writer thread, which alone writes,
         so writes take turns there and a write holds the turn only while its statements run (through
-        aiosqlite a write held it across a hop per statement, and a create waited p50 6.7 ms for it
-        behind the worker's and relay's writes on a busy machine). Elsewhere: the async engine, with
+        aiosqlite a write held it across a hop per statement, and on a busy machine a create mostly
+        waited for it behind the worker's and relay's writes). Elsewhere: the async engine, with
         ``work`` run through ``run_sync``."""
         if self._writer is not None:
             return await self._writer.transaction(work)
