@@ -2,17 +2,20 @@
 
 Motion is closed-form in time (drift + sway, wrapped around the frame), so a frame depends only on
 (look, seed, t): no state to carry, frames are reproducible, and per-frame cost is one vectorised
-position update plus a few hundred cheap Pillow draw calls on the frame being built.
+position update plus a few hundred cheap Pillow draw calls per surface: the RGB canvas, or a yuv420p
+frame's Y plane at full size and its Cb and Cr planes at half size (``yuv``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from reelay.engine.scene import RGB, Look, ParticleKind
+from reelay.engine.scene import Look, ParticleKind
+from reelay.engine.yuv import Ink, Surface, chroma_mask, paste_through
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,7 @@ SOFT_KINDS: frozenset[ParticleKind] = frozenset({"bokeh", "fireflies"})
 
 
 class ParticleField:
-    """A seeded set of particles for one clip; ``draw(image, t)`` paints them at time ``t`` seconds."""
+    """A seeded set of particles for one clip; ``draw(surfaces, t)`` paints them at time ``t`` seconds."""
 
     def __init__(self, look: Look, width: int, height: int, rng: np.random.Generator) -> None:
         self.kind = look.particle
@@ -60,7 +63,9 @@ class ParticleField:
         self.sway_w = 2 * np.pi * rng.uniform(*motion.sway_hz, n)
         self.phase = rng.uniform(0, 2 * np.pi, n)
         self.color_index = rng.integers(0, len(self.colors), n)
+        self.palette = np.array(self.colors, np.int64)
         self._masks: dict[tuple[int, int], Image.Image] = {}
+        self._chroma_masks: dict[tuple[int, int, int, int], Image.Image] = {}
 
     def positions(self, t: float) -> tuple[np.ndarray, np.ndarray]:
         """Particle centres at time ``t`` (wrapped so the field never runs dry)."""
@@ -69,45 +74,68 @@ class ParticleField:
         ys = (self.y0 + self.vy * t) % (self.height + 2 * self.margin) - self.margin
         return xs, ys
 
-    def draw(self, image: Image.Image, t: float) -> None:
+    def draw(self, surfaces: Sequence[Surface], t: float) -> None:
+        """Paint the particles at time ``t`` on each surface (an RGB canvas, or a frame's Y, Cb, Cr)."""
         xs, ys = self.positions(t)
         pulse = 0.5 + 0.5 * np.sin(3.0 * t + self.phase * 3.0)
-        if self.kind in SOFT_KINDS:
-            self._draw_soft(image, xs, ys, pulse)
-        else:
-            self._draw_hard(ImageDraw.Draw(image), xs, ys, pulse)
-
-    def _draw_hard(self, draw: ImageDraw.ImageDraw, xs: np.ndarray, ys: np.ndarray, pulse: np.ndarray) -> None:
-        kind = self.kind
-        items = zip(
-            xs.tolist(), ys.tolist(), self.size.tolist(), self.color_index.tolist(), pulse.tolist(), strict=True
-        )
-        streak_x, streak_y = (self.vx * 0.03).tolist(), (self.vy * 0.03).tolist()
-        for i, (x, y, r, ci, p) in enumerate(items):
-            color = self.colors[ci]
-            if kind == "rain":
-                draw.line((x, y, x + streak_x[i], y + streak_y[i]), fill=color, width=max(1, round(r)))
-            elif kind == "bubbles":
-                draw.ellipse((x - r, y - r, x + r, y + r), outline=color, width=max(1, round(r / 4)))
-            elif kind == "leaves":
-                w = r * (0.6 + 0.9 * p)
-                draw.ellipse((x - w, y - r * 0.55, x + w, y + r * 0.55), fill=color)
-            elif kind in ("stars", "embers"):
-                draw.ellipse((x - r, y - r, x + r, y + r), fill=_scale(color, 0.45 + 0.55 * p))
+        rgb = self._colors(pulse)
+        for surface in surfaces:
+            if self.kind in SOFT_KINDS:
+                self._draw_soft(surface, xs, ys, pulse, surface.inks(rgb))
             else:
-                draw.ellipse((x - r, y - r, x + r, y + r), fill=color)
+                self._draw_hard(surface, xs, ys, pulse, surface.inks(rgb))
 
-    def _draw_soft(self, image: Image.Image, xs: np.ndarray, ys: np.ndarray, pulse: np.ndarray) -> None:
+    def _colors(self, pulse: np.ndarray) -> np.ndarray:
+        """Each particle's RGB colour this frame, (n, 3): stars and embers twinkle with ``pulse``."""
+        base = self.palette[self.color_index]
+        if self.kind not in ("stars", "embers"):
+            return base
+        factor = 0.45 + 0.55 * pulse
+        scaled: np.ndarray = np.minimum(255, np.rint(base * factor[:, None])).astype(np.int64)
+        return scaled
+
+    def _draw_hard(self, surface: Surface, xs: np.ndarray, ys: np.ndarray, pulse: np.ndarray, inks: list[Ink]) -> None:
+        """Hard-edged shapes; on a half-size chroma plane, the same shapes at half the size.
+
+        The shapes' boxes are computed for all particles at once and only those that reach into
+        the image are drawn (the field wraps around a margin outside the frame).
+        """
+        s = surface.scale
+        x, y, r = xs / s, ys / s, self.size / s
+        draw = ImageDraw.Draw(surface.image)
+        if self.kind == "rain":
+            boxes = np.stack([x, y, x + self.vx * 0.03 / s, y + self.vy * 0.03 / s], axis=1)
+            widths = np.maximum(1, np.rint(r)).astype(np.int64)
+            box_list, width_list = boxes.tolist(), widths.tolist()
+            for i in _reaching_in(boxes, widths, surface.image.size):
+                draw.line(box_list[i], fill=inks[i], width=width_list[i])
+            return
+        if self.kind == "leaves":
+            w = r * (0.6 + 0.9 * pulse)
+            boxes = np.stack([x - w, y - r * 0.55, x + w, y + r * 0.55], axis=1)
+        else:
+            boxes = np.stack([x - r, y - r, x + r, y + r], axis=1)
+        box_list = boxes.tolist()
+        if self.kind == "bubbles":
+            widths = np.maximum(1, np.rint(r / 4)).astype(np.int64)
+            width_list = widths.tolist()
+            for i in _reaching_in(boxes, widths, surface.image.size):
+                draw.ellipse(box_list[i], outline=inks[i], width=width_list[i])
+            return
+        for i in _reaching_in(boxes, 0, surface.image.size):
+            draw.ellipse(box_list[i], fill=inks[i])
+
+    def _draw_soft(self, surface: Surface, xs: np.ndarray, ys: np.ndarray, pulse: np.ndarray, inks: list[Ink]) -> None:
         """Glowing discs pasted through cached radial masks (bokeh lights, fireflies)."""
         strength = 0.55 if self.kind == "bokeh" else 1.0
-        items = zip(
-            xs.tolist(), ys.tolist(), self.size.tolist(), self.color_index.tolist(), pulse.tolist(), strict=True
-        )
-        for x, y, r, ci, p in items:
+        items = zip(xs.tolist(), ys.tolist(), self.size.tolist(), inks, pulse.tolist(), strict=True)
+        for x, y, r, ink, p in items:
             level = round(4 * strength * (0.35 + 0.65 * p)) if self.kind == "fireflies" else 3
             mask = self._mask(round(r), level)
             half = mask.width // 2
-            image.paste(self.colors[ci], (round(x) - half, round(y) - half), mask)
+            left, top = round(x) - half, round(y) - half
+            chroma = None if surface.scale == 1 else self._chroma_mask(round(r), level, left, top)
+            paste_through(surface, ink, left, top, mask, chroma)
 
     def _mask(self, radius: int, level: int) -> Image.Image:
         key = (max(1, radius), max(1, level))
@@ -120,7 +148,22 @@ class ParticleField:
             self._masks[key] = mask.filter(ImageFilter.GaussianBlur(max(1.0, r / 2.5)))
         return self._masks[key]
 
+    def _chroma_mask(self, radius: int, level: int, left: int, top: int) -> Image.Image:
+        """``_mask`` for the half-size chroma planes, for a paste at full-size (left, top)."""
+        key = (radius, level, left % 2, top % 2)
+        if key not in self._chroma_masks:
+            self._chroma_masks[key] = chroma_mask(self._mask(radius, level), left, top)
+        return self._chroma_masks[key]
 
-def _scale(color: RGB, factor: float) -> RGB:
-    r, g, b = (min(255, round(c * factor)) for c in color)
-    return (r, g, b)
+
+def _reaching_in(boxes: np.ndarray, pad: np.ndarray | int, size: tuple[int, int]) -> list[int]:
+    """Indices of the (x0, y0, x1, y1) boxes, grown by ``pad`` and a pixel, that overlap the image."""
+    grow = np.asarray(pad) + 1.0
+    left = np.minimum(boxes[:, 0], boxes[:, 2]) - grow
+    right = np.maximum(boxes[:, 0], boxes[:, 2]) + grow
+    top = np.minimum(boxes[:, 1], boxes[:, 3]) - grow
+    bottom = np.maximum(boxes[:, 1], boxes[:, 3]) + grow
+    width, height = size
+    inside = (right >= 0) & (left <= width) & (bottom >= 0) & (top <= height)
+    indices: list[int] = np.flatnonzero(inside).tolist()
+    return indices

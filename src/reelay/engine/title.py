@@ -7,27 +7,67 @@ only the title's bounding box keeps the per-frame cost tiny.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
 
+import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
+from reelay.engine.yuv import Surface, chroma_mask, paste_through, ycbcr
+
 MAX_LINES = 3
+NEUTRAL_CHROMA = 128  # Cb and Cr of any grey
 
 
 @dataclass(frozen=True)
 class Title:
-    """A pre-rendered title: colour layer, its alpha mask and where its top-left goes."""
+    """A pre-rendered title: colour layer, its alpha mask and where its top-left goes.
+
+    The colour layer is grey (white text, black elsewhere), so on a yuv420p frame it is its luma on
+    the Y plane and neutral chroma (128) blended through the half-size mask on Cb and Cr.
+    """
 
     rgb: Image.Image
     alpha: Image.Image
     position: tuple[int, int]
+    _layers: dict[str, Image.Image] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def paste(self, frame: Image.Image, opacity: float = 1.0) -> None:
-        """Composite onto ``frame`` in place; ``opacity`` < 1 fades it (used for the fade-in)."""
+        """Composite onto an RGB(A) ``frame`` in place; ``opacity`` < 1 fades it (the fade-in)."""
+        self.draw((Surface(frame),), opacity)
+
+    def draw(self, surfaces: Sequence[Surface], opacity: float = 1.0) -> None:
+        """Composite onto each surface (an RGB canvas, or a frame's Y, Cb and Cr planes) in place."""
         if opacity <= 0.0:
             return
         mask = self.alpha if opacity >= 1.0 else self.alpha.point(lambda v: round(v * opacity))
-        frame.paste(self.rgb, self.position, mask)
+        x, y = self.position
+        for surface in surfaces:
+            if surface.component is None:
+                surface.image.paste(self._layer(surface.image.mode), self.position, mask)
+            elif surface.component == 0:
+                surface.image.paste(self._luma, self.position, mask)
+            else:
+                half = self._chroma_alpha if opacity >= 1.0 else chroma_mask(mask, x, y)
+                paste_through(surface, NEUTRAL_CHROMA, x, y, mask, half)
+
+    def _layer(self, mode: str) -> Image.Image:
+        """The colour layer in the canvas's mode (converted once, not on every paste)."""
+        if mode not in self._layers:
+            self._layers[mode] = self.rgb.convert(mode)
+        return self._layers[mode]
+
+    @cached_property
+    def _luma(self) -> Image.Image:
+        """The grey colour layer's Y: level v of grey is BT.601's 16 + 219 v / 255."""
+        grey = self.rgb.getchannel(0)
+        table = ycbcr(np.repeat(np.arange(256)[:, None], 3, axis=1))[:, 0].tolist()
+        return grey.point(table)
+
+    @cached_property
+    def _chroma_alpha(self) -> Image.Image:
+        return chroma_mask(self.alpha, *self.position)
 
 
 def wrap(text: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont, max_width: float) -> list[str]:
