@@ -37,7 +37,10 @@ def _sky(look: Look, wide: int, height: int, width: int, rng: np.random.Generato
     yy = y[:, :, 0]
     bands = np.sin(2 * np.pi * (x * rng.uniform(0.6, 1.4) + yy * rng.uniform(1.5, 3.0)) + rng.uniform(0, 6.3))
     bands *= np.sin(2 * np.pi * (x * rng.uniform(0.2, 0.5) - yy * 0.7) + rng.uniform(0, 6.3))
-    out: np.ndarray = gradient * (1.0 + 0.09 * bands)[:, :, None]
+    shade = 1.0 + 0.09 * bands
+    out = np.empty((height, wide, 3), np.float32)
+    for c in range(3):  # a channel at a time: numpy broadcasts slowly into a last axis of 3
+        np.multiply(gradient[:, :, c], shade, out=out[:, :, c])
     return out
 
 
@@ -53,9 +56,11 @@ def _add_glow(sky: np.ndarray, color: RGB, centre: tuple[float, float], radius: 
     d = np.hypot(xx - centre[0], yy - centre[1]) / radius
     halo = 0.55 * np.exp(-((d / 2.2) ** 2))
     core = np.clip(1.5 - d, 0.0, 1.0)
-    weight = np.maximum(halo, core)[:, :, None]
-    region = sky[y0:y1, x0:x1]
-    sky[y0:y1, x0:x1] = region * (1 - weight) + np.array(color, np.float32) * weight
+    weight = np.maximum(halo, core)
+    rgb = np.array(color, np.float32)
+    for c in range(3):  # a channel at a time, as in _sky
+        region = sky[y0:y1, x0:x1, c]
+        region[:] = region * (1 - weight) + rgb[c] * weight
 
 
 def _stars(draw: ImageDraw.ImageDraw, look: Look, wide: int, height: int, width: int, rng: np.random.Generator) -> None:
