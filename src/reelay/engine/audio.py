@@ -83,9 +83,23 @@ def _pad(t: np.ndarray, mood: Mood, rng: np.random.Generator) -> np.ndarray:
     pad = np.zeros_like(t)
     for i, semitones in enumerate(mood.chord):
         freq = mood.root_hz * 2.0 ** (semitones / 12.0) * (1.0 + rng.uniform(-0.004, 0.004))
-        lfo = 0.6 + 0.4 * np.sin(2 * np.pi * rng.uniform(0.05, 0.2) * t + rng.uniform(0, 2 * np.pi))
-        pad += lfo * np.sin(2 * np.pi * freq * t + rng.uniform(0, 2 * np.pi)) / (1.0 + 0.5 * i)
+        lfo = 0.6 + 0.4 * _sine(rng.uniform(0.05, 0.2), rng.uniform(0, 2 * np.pi), t)
+        pad += lfo * _sine(freq, rng.uniform(0, 2 * np.pi), t) / (1.0 + 0.5 * i)
     return pad / len(mood.chord)
+
+
+def _sine(hz: float, phase: float, t: np.ndarray) -> np.ndarray:
+    """sin(2 pi hz t + phase) as float32, with whole cycles taken off in float64 first.
+
+    numpy computes float64 sines one at a time through the C library and float32 ones vectorised,
+    about 40 times faster; with the argument kept within two turns, the float32 sine is within
+    1e-6 of the float64 one, below what the float32 bed keeps of a -6 dBFS signal anyway.
+    """
+    cycles = hz * t
+    cycles -= np.floor(cycles)
+    angle = (2 * np.pi) * cycles + phase
+    out: np.ndarray = np.sin(angle.astype(np.float32))
+    return out
 
 
 def _noise(n: int, t: np.ndarray, mood: Mood, rng: np.random.Generator) -> np.ndarray:
@@ -97,7 +111,7 @@ def _noise(n: int, t: np.ndarray, mood: Mood, rng: np.random.Generator) -> np.nd
     noise = np.fft.irfft(spectrum * shape, n)
     noise /= max(float(np.std(noise)), 1e-9) * 4.0
     if mood.swell_hz > 0:
-        noise *= 0.55 + 0.45 * np.sin(2 * np.pi * mood.swell_hz * t + rng.uniform(0, 2 * np.pi))
+        noise *= 0.55 + 0.45 * _sine(mood.swell_hz, rng.uniform(0, 2 * np.pi), t)
     if mood.crackle > 0:
         noise += _crackle(n, mood.crackle, rng)
     return noise
