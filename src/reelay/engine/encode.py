@@ -2,7 +2,8 @@
 
 Every mode funnels frames through ``Mp4Writer`` so the output contract (codec, pixel format,
 re-stamped timestamps, audio trimmed/padded to the video) is enforced in one place. Audio is handed
-over up front and interleaved as video time advances, so the muxer never buffers a whole track.
+over up front (or a function that makes it), encoded on its own thread as video time advances and
+interleaved by the muxer, so the muxer never buffers a whole track.
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ from pathlib import Path
 from types import TracebackType
 
 import av
-import numpy as np
 from av.audio.stream import AudioStream
 from av.container import OutputContainer
 from av.video.reformatter import VideoReformatter
 from av.video.stream import VideoStream
 from PIL import Image
 
+from reelay.engine.aac import AacTrack, Pcm
 from reelay.engine.frames import to_yuv420p
 from reelay.engine.spec import AUDIO_RATE
 
@@ -36,7 +37,6 @@ AUDIO_BITRATE = 128_000
 # (0.03 s against 0.13 s of CPU for 5 s of stereo, a tenth of a t2v render) at the same bit rate,
 # and on the engine's ambient beds it measured a higher SNR (48 dB against 24 dB).
 AUDIO_CODER = "fast"
-AAC_FRAME = 1024
 
 
 def add_video_stream(container: OutputContainer, width: int, height: int, fps: int) -> VideoStream:
@@ -60,23 +60,26 @@ def add_audio_stream(container: OutputContainer) -> AudioStream:
 class Mp4Writer:
     """Encode frames (PIL RGB images or ``av.VideoFrame``) and an optional stereo PCM track.
 
-    ``pcm`` is float32 of shape (2, n) at 48 kHz; on ``close`` it is trimmed or zero-padded to
-    exactly the video's duration (frames / fps).
+    ``pcm`` is float32 of shape (2, n) at 48 kHz, or a function that makes it (called on the audio
+    thread, so a synthesised bed is made while the video encodes); on ``close`` the track is
+    trimmed or zero-padded to exactly the video's duration (frames / fps). AAC is encoded on its
+    own thread (``aac``); this one encodes video and muxes both.
     """
 
-    def __init__(self, path: Path, width: int, height: int, fps: int, pcm: np.ndarray | None = None) -> None:
+    def __init__(self, path: Path, width: int, height: int, fps: int, pcm: Pcm | None = None) -> None:
         self.fps = fps
         self.frames = 0
         self._reformatter = VideoReformatter()
         self._time_base = Fraction(1, fps)
         self._container: OutputContainer = av.open(str(path), "w", format="mp4", options={"movflags": "+faststart"})
         self._video = add_video_stream(self._container, width, height, fps)
-        self._audio: AudioStream | None = None
-        self._pcm: np.ndarray | None = None
-        self._audio_written = 0
+        self._audio: AacTrack | None = None
         if pcm is not None:
-            self._pcm = np.ascontiguousarray(pcm, dtype=np.float32)
-            self._audio = add_audio_stream(self._container)
+            stream = add_audio_stream(self._container)
+            # Opens both encoders and writes the header now, so the audio thread never races the
+            # first mux for the AAC encoder's set-up.
+            self._container.start_encoding()
+            self._audio = AacTrack(stream, pcm)
 
     def add(self, frame: Image.Image | av.VideoFrame) -> None:
         """Append one frame; its timestamp is re-stamped to the constant output rate."""
@@ -86,20 +89,26 @@ class Mp4Writer:
         for packet in self._video.encode(vf):
             self._container.mux(packet)
         self.frames += 1
-        self._write_audio_until(self._samples_at(self.frames), pad=False)
+        if self._audio is not None:
+            self._audio.advance(self._samples_at(self.frames))
+            self._mux(self._audio.take())
 
     def close(self) -> None:
         """Flush both encoders and finalise the file (moov atom moved to the front)."""
-        for packet in self._video.encode(None):
-            self._container.mux(packet)
-        self._write_audio_until(self._samples_at(self.frames), pad=True)
-        if self._audio is not None:
-            for packet in self._audio.encode(None):
+        try:
+            for packet in self._video.encode(None):
                 self._container.mux(packet)
+            if self._audio is not None:
+                self._mux(self._audio.finish(self._samples_at(self.frames)))
+        except BaseException:
+            self.abort()
+            raise
         self._container.close()
 
     def abort(self) -> None:
         """Close the container without caring about its contents (the caller deletes the file)."""
+        if self._audio is not None:
+            self._audio.stop()
         with contextlib.suppress(Exception):  # best effort on an already failing path
             self._container.close()
 
@@ -117,21 +126,6 @@ class Mp4Writer:
     def _samples_at(self, frames: int) -> int:
         return frames * AUDIO_RATE // self.fps
 
-    def _write_audio_until(self, target: int, *, pad: bool) -> None:
-        """Encode whole AAC frames up to ``target`` samples; with ``pad`` also the zero-padded tail."""
-        if self._audio is None or self._pcm is None:
-            return
-        while self._audio_written < target:
-            size = min(AAC_FRAME, target - self._audio_written)
-            if size < AAC_FRAME and not pad:
-                return
-            chunk = self._pcm[:, self._audio_written : self._audio_written + size]
-            if chunk.shape[1] < size:
-                chunk = np.pad(chunk, ((0, 0), (0, size - chunk.shape[1])))
-            af = av.AudioFrame.from_ndarray(np.ascontiguousarray(chunk), format="fltp", layout="stereo")
-            af.sample_rate = AUDIO_RATE
-            af.pts = self._audio_written
-            af.time_base = Fraction(1, AUDIO_RATE)
-            for packet in self._audio.encode(af):
-                self._container.mux(packet)
-            self._audio_written += size
+    def _mux(self, packets: list[av.Packet[AudioStream]]) -> None:
+        for packet in packets:
+            self._container.mux(packet)

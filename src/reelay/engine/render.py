@@ -7,6 +7,7 @@ module only has to produce frames and audio.
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable
 from pathlib import Path
 
@@ -52,12 +53,13 @@ def render(
 
 
 def _render_generated(spec: RenderSpec, tmp: Path, ticker: FrameTicker) -> None:
-    """t2v and i2v: yuv420p frames made on a second thread while this one encodes them and the bed."""
+    """t2v and i2v: frames made on a producer thread, the audio bed made and encoded on the writer's
+    audio thread, while this thread does nothing but feed x264 and mux."""
     ticker.check()
     made = text_video_frames(spec) if spec.mode == "t2v" else image_frames(spec)
     with contextlib.closing(ahead(made)) as frames:
-        pcm = ambient_bed(spec.prompt, spec.seed, spec.frame_count / spec.fps) if spec.audio else None
-        with Mp4Writer(tmp, spec.width, spec.height, spec.fps, pcm) as writer:
+        bed = functools.partial(ambient_bed, spec.prompt, spec.seed, spec.frame_count / spec.fps)
+        with Mp4Writer(tmp, spec.width, spec.height, spec.fps, bed if spec.audio else None) as writer:
             for frame in frames:
                 writer.add(frame)
                 ticker.tick(writer.frames)
