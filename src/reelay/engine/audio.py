@@ -62,8 +62,9 @@ def ambient_bed(prompt: str, seed: int, seconds: float) -> np.ndarray:
     rng = np.random.default_rng(derive_seed(prompt, seed, "audio"))
     t = np.arange(n, dtype=np.float64) / AUDIO_RATE
     out = np.zeros((2, n), dtype=np.float64)
+    shape = _noise_shape(n, mood)  # the same for both channels
     for ch in range(2):
-        out[ch] += _pad(t, mood, rng) + mood.noise_gain * _noise(n, t, mood, rng)
+        out[ch] += _pad(t, mood, rng) + mood.noise_gain * _noise(n, t, mood, shape, rng)
     out *= _fades(n)
     peak = float(np.max(np.abs(out)))
     if peak > 0:
@@ -102,12 +103,17 @@ def _sine(hz: float, phase: float, t: np.ndarray) -> np.ndarray:
     return out
 
 
-def _noise(n: int, t: np.ndarray, mood: Mood, rng: np.random.Generator) -> np.ndarray:
+def _noise_shape(n: int, mood: Mood) -> np.ndarray:
+    """The mood's noise colour as gains on the rfft bins of ``n`` samples: tilt, then a cutoff."""
+    freqs = np.fft.rfftfreq(n, 1.0 / AUDIO_RATE)
+    shape: np.ndarray = 1.0 / np.maximum(freqs, 20.0) ** (mood.noise_tilt / 2.0)
+    shape /= 1.0 + (freqs / mood.noise_cutoff_hz) ** 4
+    return shape
+
+
+def _noise(n: int, t: np.ndarray, mood: Mood, shape: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Coloured noise shaped in the frequency domain (vectorised, no per-sample filter loop)."""
     spectrum = np.fft.rfft(rng.standard_normal(n))
-    freqs = np.fft.rfftfreq(n, 1.0 / AUDIO_RATE)
-    shape = 1.0 / np.maximum(freqs, 20.0) ** (mood.noise_tilt / 2.0)
-    shape /= 1.0 + (freqs / mood.noise_cutoff_hz) ** 4
     noise = np.fft.irfft(spectrum * shape, n)
     noise /= max(float(np.std(noise)), 1e-9) * 4.0
     if mood.swell_hz > 0:
