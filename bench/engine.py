@@ -3,9 +3,10 @@
 Renders 5 s 1280x720 clips in each mode (median of 3 runs, end to end through ``render()``,
 including writing the MP4), times frame synthesis alone for t2v/i2v, and prints the machine,
 the date and a table. Then the floor and where a text-to-video render's time goes: x264 alone
-encoding the same 120 frames (already yuv420p) with the writer's own settings (preset, crf,
-threads), in the same run, and each stage alone (synthesis, canvas → yuv420p, the audio bed, AAC,
-the final probe), in wall and CPU seconds.
+encoding the same 120 frames (the render's own yuv420p frames) with the writer's own settings
+(preset, crf, threads), alternating with the render in the same run (``--pairs``), and each stage
+alone (synthesis in yuv420p, the RGB reference and its swscale conversion for comparison, the
+audio bed, AAC, the final probe), in wall and CPU seconds, with the load average.
 ``--only-t2v`` skips the other modes. It reports; it does not assert (tests never time anything).
 """
 
@@ -47,11 +48,14 @@ RUNS = 3
 W, H, SECONDS = 1280, 720, 5.0
 
 
+Timing = tuple[float, float]  # wall seconds, CPU seconds
+
+
 def median_time(fn: Callable[[], object], runs: int = RUNS) -> float:
     return timed(fn, runs)[0]
 
 
-def timed(fn: Callable[[], object], runs: int = RUNS) -> tuple[float, float]:
+def timed(fn: Callable[[], object], runs: int = RUNS) -> Timing:
     """Median wall seconds and median CPU seconds (all threads of this process) of ``fn``."""
     walls, cpus = [], []
     for _ in range(runs):
@@ -89,26 +93,53 @@ def aac_alone(pcm: np.ndarray) -> None:
     container.close()
 
 
-def where_the_time_goes(spec: RenderSpec, out: Path) -> None:
+def interleaved(first: Callable[[], object], second: Callable[[], object], runs: int) -> tuple[Timing, Timing]:
+    """Median wall and CPU seconds of each, run alternately so both see the same load."""
+    a: list[tuple[float, float]] = []
+    b: list[tuple[float, float]] = []
+    for _ in range(runs):
+        a.append(timed(first, 1))
+        b.append(timed(second, 1))
+    return _median(a), _median(b)
+
+
+def _median(samples: list[tuple[float, float]]) -> Timing:
+    return statistics.median(w for w, _ in samples), statistics.median(c for _, c in samples)
+
+
+def where_the_time_goes(spec: RenderSpec, out: Path, runs: int) -> None:
     """The end-to-end t2v render beside x264's own time for the same frames, and each stage alone."""
     yuv = list(text_video_frames(spec))
     canvas = Canvas(W, H)
     pcm = ambient_bed(spec.prompt, spec.seed, SECONDS)
     render(spec, out)
+    x264_alone(yuv)
+    end_to_end, floor = interleaved(lambda: render(spec, out), lambda: x264_alone(yuv), runs)
     rows = [
-        ("render() end to end", timed(lambda: render(spec, out))),
-        ("x264 alone, same frames (floor)", timed(lambda: x264_alone(yuv))),
-        ("frame synthesis (120 frames, one canvas)", timed(lambda: [None for _ in text_frames(spec)])),
-        ("canvas -> yuv420p (swscale), 120 times", timed(lambda: [canvas.to_yuv420p() for _ in range(len(yuv))])),
+        ("render() end to end", end_to_end),
+        ("x264 alone, same frames (floor)", floor),
+        ("frame synthesis, yuv420p planes (renders)", timed(lambda: [None for _ in text_video_frames(spec)])),
+        ("  RGB canvas frames (the reference)", timed(lambda: [None for _ in text_frames(spec)])),
+        ("  canvas -> yuv420p (swscale), 120 times", timed(lambda: [canvas.to_yuv420p() for _ in range(len(yuv))])),
         ("audio bed synthesis", timed(lambda: ambient_bed(spec.prompt, spec.seed, SECONDS))),
         ("AAC encode alone", timed(lambda: aac_alone(pcm))),
         ("final probe", timed(lambda: probe(out))),
     ]
-    floor = rows[1][1][0]
-    print(f"\nwhere a t2v render's time goes (median of {RUNS}; CPU counts every thread of this process)")
-    print(f"{'stage':42} {'wall s':>7} {'cpu s':>7} {'x floor':>8}")
+    print(
+        f"\nwhere a t2v render's time goes (render and floor: median of {runs} alternating runs; stages: median "
+        f"of {RUNS}; CPU counts every thread of this process; indented rows are not part of a render)"
+    )
+    print(f"{'stage':44} {'wall s':>7} {'cpu s':>7} {'wall x':>7} {'cpu x':>7}")
     for label, (wall, cpu) in rows:
-        print(f"{label:42} {wall:7.2f} {cpu:7.2f} {wall / floor:8.2f}")
+        print(f"{label:44} {wall:7.2f} {cpu:7.2f} {wall / floor[0]:7.2f} {cpu / floor[1]:7.2f}")
+    print(
+        f"end to end / floor: {end_to_end[0] / floor[0]:.2f}x wall, {end_to_end[1] / floor[1]:.2f}x CPU "
+        f"(load average now: {_load()})"
+    )
+
+
+def _load() -> str:
+    return " ".join(f"{v:.1f}" for v in os.getloadavg())
 
 
 def make_reference(path: Path) -> Path:
@@ -124,10 +155,11 @@ def make_reference(path: Path) -> Path:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only-t2v", action="store_true", help="skip the other modes' table")
+    parser.add_argument("--pairs", type=int, default=5, help="alternating render / x264-alone runs (default 5)")
     args = parser.parse_args()
     print("Reelay local engine benchmark")
     print(f"date     {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}")
-    print(f"machine  nproc={len(os.sched_getaffinity(0))}  cpu={cpu_model()}")
+    print(f"machine  nproc={len(os.sched_getaffinity(0))}  cpu={cpu_model()}  load average {_load()}")
     print(
         f"software python {platform.python_version()}, av {av.__version__}, numpy {np.__version__}, "
         f"Pillow {Image.__version__}; libx264 preset={VIDEO_PRESET} crf={VIDEO_CRF} "
@@ -147,7 +179,7 @@ def main() -> int:
             return RenderSpec("v2v", prompt, W, H, SECONDS, video_path=source)
 
         if args.only_t2v:
-            where_the_time_goes(t2v, tmp / "out.mp4")
+            where_the_time_goes(t2v, tmp / "out.mp4", args.pairs)
             return 0
         rows: list[tuple[str, RenderSpec, float | None]] = [
             ("t2v  (text-to-video, audio bed)", t2v, 2.0),
@@ -174,10 +206,10 @@ def main() -> int:
         print("\nframe synthesis alone (no encoding; a producer thread overlaps it with x264 in a real render)")
         synth_t2v = median_time(lambda: list(text_video_frames(t2v)))
         synth_i2v = median_time(lambda: list(image_frames(i2v)))
-        print(f"  t2v: {synth_t2v:.2f} s for 120 frames incl. swscale to yuv420p ({120 / synth_t2v:.0f} fps)")
+        print(f"  t2v: {synth_t2v:.2f} s for 120 frames drawn in yuv420p ({120 / synth_t2v:.0f} fps)")
         print(f"  i2v: {synth_i2v:.2f} s for 120 frames incl. swscale to yuv420p ({120 / synth_i2v:.0f} fps)")
 
-        where_the_time_goes(t2v, tmp / "out.mp4")
+        where_the_time_goes(t2v, tmp / "out.mp4", args.pairs)
 
         print("\nposters")
         thumb = median_time(lambda: make_thumbnail(source, tmp / "poster.jpg"))
