@@ -41,6 +41,7 @@ MOTIONS: dict[ParticleKind, Motion] = {
     "dust": Motion((0.8, 2.0), (40, 140), (-10, 10), 8, (0.5, 2.0)),
 }
 SOFT_KINDS: frozenset[ParticleKind] = frozenset({"bokeh", "fireflies"})
+TWINKLING: frozenset[ParticleKind] = frozenset({"stars", "embers"})
 
 
 class ParticleField:
@@ -65,6 +66,7 @@ class ParticleField:
         self.color_index = rng.integers(0, len(self.colors), n)
         self.palette = np.array(self.colors, np.int64)
         self._masks: dict[tuple[int, int], Image.Image] = {}
+        self._inks: dict[int | None, list[Ink]] = {}
         self._chroma_masks: dict[tuple[int, int, int, int], Image.Image] = {}
 
     def positions(self, t: float) -> tuple[np.ndarray, np.ndarray]:
@@ -78,21 +80,25 @@ class ParticleField:
         """Paint the particles at time ``t`` on each surface (an RGB canvas, or a frame's Y, Cb, Cr)."""
         xs, ys = self.positions(t)
         pulse = 0.5 + 0.5 * np.sin(3.0 * t + self.phase * 3.0)
-        rgb = self._colors(pulse)
+        twinkled = self._twinkled(pulse) if self.kind in TWINKLING else None
         for surface in surfaces:
+            inks = surface.inks(twinkled) if twinkled is not None else self._fixed_inks(surface)
             if self.kind in SOFT_KINDS:
-                self._draw_soft(surface, xs, ys, pulse, surface.inks(rgb))
+                self._draw_soft(surface, xs, ys, pulse, inks)
             else:
-                self._draw_hard(surface, xs, ys, pulse, surface.inks(rgb))
+                self._draw_hard(surface, xs, ys, pulse, inks)
 
-    def _colors(self, pulse: np.ndarray) -> np.ndarray:
-        """Each particle's RGB colour this frame, (n, 3): stars and embers twinkle with ``pulse``."""
-        base = self.palette[self.color_index]
-        if self.kind not in ("stars", "embers"):
-            return base
+    def _fixed_inks(self, surface: Surface) -> list[Ink]:
+        """Each particle's ink on this kind of surface, for kinds whose colours never change."""
+        if surface.component not in self._inks:
+            self._inks[surface.component] = surface.inks(self.palette[self.color_index])
+        return self._inks[surface.component]
+
+    def _twinkled(self, pulse: np.ndarray) -> np.ndarray:
+        """Stars' and embers' RGB colours this frame, (n, 3): the palette dimmed with ``pulse``."""
         factor = 0.45 + 0.55 * pulse
-        scaled: np.ndarray = np.minimum(255, np.rint(base * factor[:, None])).astype(np.int64)
-        return scaled
+        scaled: np.ndarray = np.minimum(255, np.rint(self.palette[self.color_index] * factor[:, None]))
+        return scaled.astype(np.int64)
 
     def _draw_hard(self, surface: Surface, xs: np.ndarray, ys: np.ndarray, pulse: np.ndarray, inks: list[Ink]) -> None:
         """Hard-edged shapes; on a half-size chroma plane, the same shapes at half the size.
