@@ -67,6 +67,20 @@ def test_a_pcm_function_is_called_on_the_audio_thread(tmp_path: Path) -> None:
     assert seen == ["reelay-aac"]
 
 
+def test_the_pcm_is_made_once_the_first_frame_is_in(tmp_path: Path) -> None:
+    """Not while the first frame is still being drawn (x264 has nothing to do until it arrives)."""
+    frames_when_made: list[int] = []
+    with Mp4Writer(tmp_path / "out.mp4", 64, 48, 24, lambda: made(frames_when_made, writer.frames)) as writer:
+        for i in range(24):
+            writer.add(frame(i))
+    assert len(frames_when_made) == 1 and frames_when_made[0] >= 1
+
+
+def made(log: list[int], frames: int) -> np.ndarray:
+    log.append(frames)
+    return np.zeros((2, 48_000), np.float32)
+
+
 def test_an_error_making_the_pcm_is_raised_by_the_writer(tmp_path: Path) -> None:
     def bed() -> np.ndarray:
         raise ValueError("no bed today")

@@ -3,8 +3,10 @@
 The thread that feeds x264 should do nothing else: every moment it spends on the audio bed or on
 AAC is a moment x264's frame threads may wait for their next frame. So the PCM (or the function
 that makes it, such as the ambient bed) and the AAC encoder run on a thread of their own, and the
-writer only muxes the packets it hands over. The track is encoded in the same 1024-sample frames,
-to the same sample, as when it was encoded inline: the output is the same.
+writer only muxes the packets it hands over. The thread starts work once the first frame is in, so
+the bed does not compete with drawing that first frame while x264 has nothing to do. The track is
+encoded in the same 1024-sample frames, to the same sample, as when it was encoded inline: the
+output is the same.
 """
 
 from __future__ import annotations
@@ -74,6 +76,11 @@ class AacTrack:
 
     def _run(self) -> None:
         try:
+            with self._changed:  # nothing to do before the first frame: leave the CPU to whoever draws it
+                while not (self._target or self._final or self._stopped):
+                    self._changed.wait()
+                if self._stopped:
+                    return
             self._encode(self._source() if callable(self._source) else self._source)
         except BaseException as error:  # handed to the writer's thread
             with self._changed:
