@@ -11,7 +11,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from reelay import __version__
+from reelay import __version__, heap
 from reelay.cli.generate import generate as generate_command
 from reelay.cli.keys import app as keys_app
 from reelay.cli.keys import enforce_loopback_rule
@@ -57,7 +57,11 @@ def serve(
 
     from reelay.api.app import create_app
 
+    heap.limit_arenas(heap.SERVER_ARENAS)  # before the server's threads start (reelay.heap)
+    from reelay.jobs.migrate import upgrade_in_child
+
     settings = _settings(host=host, port=port, data_dir=data_dir, workers=workers, demo=demo or None)
+    upgrade_in_child(settings.resolved_database_url())  # first: Alembic never loads into the server (jobs.migrate)
     enforce_loopback_rule(settings)  # before binding: no keys means loopback only
     configure_logging(log_level, log_format)  # JSON lines with request/job ids; secrets redacted (reelay.logs)
     console.print(
