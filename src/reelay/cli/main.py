@@ -53,15 +53,18 @@ def serve(
     ] = "json",
 ) -> None:
     """Run the gateway (the --help text is ``_SERVE_HELP``: what runs, and where it is configured)."""
+    from reelay.jobs.migrate import start_upgrade_in_child
+
+    heap.limit_arenas(heap.SERVER_ARENAS)  # before the server's threads start (reelay.heap)
+    settings = _settings(host=host, port=port, data_dir=data_dir, workers=workers, demo=demo or None)
+    # A new or older database is migrated by a child process, so Alembic never loads into the server
+    # (jobs.migrate); this process imports the web stack meanwhile, and the two overlap.
+    migration = start_upgrade_in_child(settings.resolved_database_url())
     import uvicorn
 
     from reelay.api.app import create_app
 
-    heap.limit_arenas(heap.SERVER_ARENAS)  # before the server's threads start (reelay.heap)
-    from reelay.jobs.migrate import upgrade_in_child
-
-    settings = _settings(host=host, port=port, data_dir=data_dir, workers=workers, demo=demo or None)
-    upgrade_in_child(settings.resolved_database_url())  # first: Alembic never loads into the server (jobs.migrate)
+    migration.wait()
     enforce_loopback_rule(settings)  # before binding: no keys means loopback only
     configure_logging(log_level, log_format)  # JSON lines with request/job ids; secrets redacted (reelay.logs)
     console.print(

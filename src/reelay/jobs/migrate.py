@@ -83,21 +83,45 @@ class MigrationFailed(RuntimeError):
     """The migrating child process failed; its last lines of output say why."""
 
 
-def upgrade_in_child(url: str) -> None:
-    """``upgrade_database`` in a child process, when there is anything to apply. The URL goes over
-    stdin, so a password in it never shows in the process list."""
+class Migration:
+    """A migrating child process, or nothing to do; ``wait`` ends it (``MigrationFailed`` if it failed)."""
+
+    def __init__(self, process: subprocess.Popen[str] | None) -> None:
+        self.process = process
+
+    def wait(self) -> None:
+        if self.process is None:
+            return
+        assert self.process.stderr is not None
+        errors = self.process.stderr.read()  # to its end (the child's exit), then the exit status
+        self.process.stderr.close()
+        if self.process.wait() != 0:
+            raise MigrationFailed(f"migrating the database failed:\n{errors[-2000:]}")
+
+
+def start_upgrade_in_child(url: str) -> Migration:
+    """Start ``upgrade_database`` in a child process when there is anything to apply, and return at
+    once: the caller imports what it needs meanwhile. The URL goes over stdin, so a password in it
+    never shows in the process list."""
     _prepare_folder(url)
     if is_database_current(url):
-        return
-    child = subprocess.run(
+        return Migration(None)
+    process = subprocess.Popen(
         [sys.executable, "-c", "from reelay.jobs.migrate import main; main()"],
-        input=url,
-        capture_output=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
         text=True,
-        check=False,
     )
-    if child.returncode != 0:
-        raise MigrationFailed(f"migrating the database failed:\n{child.stderr[-2000:]}")
+    assert process.stdin is not None
+    process.stdin.write(url)
+    process.stdin.close()
+    return Migration(process)
+
+
+def upgrade_in_child(url: str) -> None:
+    """``upgrade_database`` in a child process (``start_upgrade_in_child``), waited for."""
+    start_upgrade_in_child(url).wait()
 
 
 def main() -> None:
