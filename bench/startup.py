@@ -7,9 +7,10 @@ each process in the tree of the last one, idle, and after ``--creates`` creates 
 (the jobs queue for the unreachable upstream; nothing renders). ``--upstream`` instead puts the fake
 OpenAI-compatible upstream (``tests/scale/fake_videos.py``, a real MP4, done 2 s after each create)
 behind it and waits until every job has completed, so each video was fetched and post-processed
-(probe, poster, spritesheet) in the media processes, as under ``bench/vs_litellm.py``'s load.
-``--python`` runs another checkout's interpreter, for before/after figures. It reports; it asserts
-nothing.
+in the media process (a probe; the poster and spritesheet wait for a client to ask), as under
+``bench/vs_litellm.py``'s load. ``--settle S`` shows the tree once more S seconds later: past
+``REELAY_PROCESS_IDLE_SECONDS`` (60) the media process has exited. ``--python`` runs another
+checkout's interpreter, for before/after figures. It reports; it asserts nothing.
 """
 
 from __future__ import annotations
@@ -76,6 +77,7 @@ def main() -> int:
     parser.add_argument("--creates", type=int, default=50)
     parser.add_argument("--python", default=sys.executable, help="the interpreter whose reelay to start")
     parser.add_argument("--upstream", action="store_true", help="a fake upstream: every job completes and is collected")
+    parser.add_argument("--settle", type=float, default=0.0, help="then show the tree again this many seconds later")
     args = parser.parse_args()
     reelay = str(Path(args.python).with_name("reelay"))
     env = base_env() | {
@@ -122,9 +124,10 @@ def main() -> int:
             show_tree(f"after {args.creates} creates and retrieves", server.popen.pid)
             if upstream is not None:
                 wait_completed(base, ids)
-                show_tree(
-                    f"once all {args.creates} completed (fetched, probed, poster and spritesheet)", server.popen.pid
-                )
+                show_tree(f"once all {args.creates} completed (fetched, probed and stored)", server.popen.pid)
+            if args.settle:
+                time.sleep(args.settle)
+                show_tree(f"{args.settle:g} s later", server.popen.pid)
         finally:
             server.stop()
             if upstream is not None:

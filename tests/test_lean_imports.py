@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 HEAVY = (
     "psycopg",
@@ -55,3 +56,25 @@ def test_the_engine_package_exports_its_functions_whichever_module_is_imported_f
         "print(callable(probe), probe.__module__, render.__module__, engine.probe is probe, RenderSpec.__name__)"
     )
     assert run(statement).split() == ["True", "reelay.engine.probe", "reelay.engine.render", "True", "RenderSpec"]
+
+
+def test_a_media_process_that_probes_loads_neither_pillow_numpy_nor_asyncio(tmp_path: Path) -> None:
+    """The media process that probes every collected video holds PyAV only: Pillow loads when an image
+    is asked for, and asyncio with ssl (6 MiB) never (``reelay.heap`` and ``jobs.postprocess`` stay
+    free of it)."""
+    from tests.media_helpers import make_video
+
+    video = make_video(tmp_path / "v.mp4", seconds=1.0, width=64, height=64)
+    statement = (
+        "import asyncio, sys\n"
+        "from reelay.procpool import PROBE_STACK, ProcessPool\n"
+        "from reelay.jobs.postprocess import probe_output\n"
+        "async def main():\n"
+        "    pool = ProcessPool(1, preload=PROBE_STACK)\n"
+        f"    await pool.run(probe_output, {str(video)!r})\n"
+        "    loaded = await pool.run(eval, 'list(__import__(\"sys\").modules)')\n"
+        "    pool.shutdown()\n"
+        "    print(' '.join(m for m in ('av', 'PIL', 'numpy', 'asyncio', 'ssl') if m in loaded))\n"
+        "asyncio.run(main())\n"
+    )
+    assert run(statement).split() == ["av"]

@@ -4,6 +4,7 @@ and start only when the first task arrives."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import signal
 import subprocess
@@ -126,3 +127,89 @@ async def test_media_processes_run_behind_the_api_process() -> None:
         assert os.getpriority(os.PRIO_PROCESS, child) == min(19, os.getpriority(os.PRIO_PROCESS, 0) + 10)
     finally:
         pool.shutdown()
+
+
+def test_an_idle_child_exits_and_the_next_task_starts_a_fresh_one() -> None:
+    pool = ProcessPool(1, idle_seconds=0.2)
+
+    async def pid() -> int:
+        return await pool.run(os.getpid)
+
+    try:
+        first = asyncio.run(pid())
+        assert wait_for(lambda: is_gone(first), timeout=30), "the idle child kept running"
+        assert pool._idle == [] and pool.live_pids() == []
+        second = asyncio.run(pid())
+        assert second != first and not is_gone(second)
+    finally:
+        pool.shutdown()
+
+
+def _pid_after(seconds: float) -> int:
+    time.sleep(seconds)
+    return os.getpid()
+
+
+async def test_a_busy_child_is_not_stopped_for_idleness() -> None:
+    """A task that outlasts ``idle_seconds`` ten times over finishes in the child it started in."""
+    pool = ProcessPool(1, idle_seconds=0.05)
+    try:
+        busy = pool.submit(_pid_after, 0.5)
+        assert wait_for(lambda: any(t.child for t in pool._running.values()), 30)
+        running = next(t.child for t in pool._running.values() if t.child)
+        assert await asyncio.wait_for(busy, timeout=60) == running.process.pid  # not stopped, not replaced
+    finally:
+        pool.shutdown()
+
+
+def test_without_idle_seconds_children_stay() -> None:
+    pool = ProcessPool(1)
+    try:
+        first = asyncio.run(pool.run(os.getpid))
+        assert pool._reaper is None  # nothing watches the idle children
+        assert asyncio.run(pool.run(os.getpid)) == first
+    finally:
+        pool.shutdown()
+
+
+def _thread_heaps() -> int:
+    """The thread arenas of this process after eight threads allocated at once."""
+    import threading
+
+    barrier = threading.Barrier(8)
+    kept: list[list[bytearray]] = []
+
+    def allocate() -> None:
+        kept.append([bytearray(2000) for _ in range(200)])  # above pymalloc's 512 bytes: malloc's
+        barrier.wait()  # all eight threads allocate at once: glibc gives each its own arena if it may
+
+    threads = [threading.Thread(target=allocate) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return count_thread_heaps(Path("/proc/self/maps").read_text())
+
+
+def count_thread_heaps(maps: str) -> int:
+    """The glibc malloc arenas of threads in a ``/proc/<pid>/maps``: a 64 MiB-aligned read-write
+    mapping with its PROT_NONE reservation right behind it, together 64 MiB (HEAP_MAX_SIZE)."""
+    rows = [line.split() for line in maps.splitlines()]
+    spans = [(*(int(x, 16) for x in fields[0].split("-")), fields[1]) for fields in rows if len(fields) == 5]
+    heap_size = 64 * 1024 * 1024
+    count = 0
+    for (start, end, mode), (next_start, next_end, next_mode) in itertools.pairwise(spans):
+        if mode == "rw-p" and start % heap_size == 0 and next_start == end and next_mode == "---p":
+            count += next_end - start == heap_size
+    return count
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's arenas, read from /proc")
+async def test_malloc_arenas_caps_the_arenas_of_each_child() -> None:
+    capped, free = ProcessPool(1, malloc_arenas=1), ProcessPool(1)
+    try:
+        assert await capped.run(_thread_heaps) == 0  # one arena: every thread shares the main heap
+        assert await free.run(_thread_heaps) >= 2  # glibc's default: threads that allocate at once get their own
+    finally:
+        capped.shutdown()
+        free.shutdown()

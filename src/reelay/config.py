@@ -59,7 +59,12 @@ class Settings(BaseSettings):
     )
     local_render_processes: int = Field(default=2, ge=1, le=64, description="processes for the local engine")
     render_memory_mb: int = Field(
-        default=4096, ge=0, description="address-space limit per render process (RLIMIT_AS); 0 = no limit"
+        default=4096, ge=0, description="address-space limit per render or media process (RLIMIT_AS); 0 = no limit"
+    )
+    process_idle_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="a render or media process this long without a task exits (the next task starts one); 0 = keep",
     )
     retention_hours: float = Field(default=24 * 7, gt=0, description="outputs expire this long after completion")
     max_upload_bytes: int = 220 * 1024 * 1024

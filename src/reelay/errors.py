@@ -24,6 +24,7 @@ Each class knows its HTTP status, its OpenAI ``type`` and its stable ``code``; t
     ├── PayloadTooLarge (413 payload_too_large)
     ├── UnsupportedMediaType (415 unsupported_media_type)
     ├── RateLimited (429 rate_limited)
+    ├── ServiceUnavailable (503 service_unavailable)  a part is busy or restarting (a media process); retry
     └── UpstreamError (502 upstream_error)      a provider failed; ``retryable`` says if trying again may help
         ├── UpstreamTimeout (504 upstream_timeout)
         └── AllProvidersExhausted (502 all_providers_exhausted)
@@ -153,6 +154,19 @@ class RateLimited(ReelayError):
 
     def __init__(self, message: str, *, retry_after: float = 1.0, param: str | None = None) -> None:
         super().__init__(message, param=param)
+        self.retry_after = retry_after
+
+
+class ServiceUnavailable(ReelayError):
+    """A part of the server could not do it just now (a media process crashed or hit its limit);
+    the same request may succeed in a moment (the API sends ``Retry-After``)."""
+
+    status = 503
+    type = "server_error"
+    code = "service_unavailable"
+
+    def __init__(self, message: str, *, retry_after: float = 1.0, code: str | None = None) -> None:
+        super().__init__(message, code=code)
         self.retry_after = retry_after
 
 

@@ -11,8 +11,10 @@ its process, which buys four guarantees the executor cannot give:
   instead of letting the kernel's OOM killer pick a victim on the host. The child is then replaced.
 - **No orphans.** Children exit when the parent dies, even by SIGKILL: ``PR_SET_PDEATHSIG`` on
   Linux, and a thread that watches the parent's pid everywhere (the fallback; at most 1 s late).
-- **Lazy start.** No process starts until the first task arrives; ``warm_up`` starts them early
-  for callers that want it (a benchmark), and the app does not call it.
+- **Lazy start, idle exit.** No process starts until the first task arrives; ``warm_up`` starts them
+  early for callers that want it (a benchmark), and the app does not call it. With ``idle_seconds``
+  a process left without a task that long is stopped (a reaper thread, in the parent, so a task is
+  never sent to a child that is on its way out); the next task starts a fresh one.
 
 A child that dies mid-task (a crash, a SIGKILL from outside) fails that task with
 ``BrokenProcessPool``, as the executor did, so callers keep treating it as retryable.
@@ -27,6 +29,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -36,6 +39,10 @@ from typing import Any, ParamSpec, TypeVar
 
 P = ParamSpec("P")
 T = TypeVar("T")
+
+# What a child imports before its first task, so that task does not pay for it.
+RENDER_STACK = "reelay.engine.thumbnails"  # PyAV and Pillow
+PROBE_STACK = "reelay.engine.probe"  # PyAV alone (Pillow loads if an image is made): 3 MiB less a process
 
 
 class RenderOutOfMemory(MemoryError):
@@ -51,9 +58,10 @@ class _ChildProcess:
     main script in it (the whole CLI and API, about 50 MiB a child) and start a resource tracker
     process; this child imports only ``reelay.procchild``, the media stack and its tasks' modules."""
 
-    def __init__(self, conn_fd: int, parent_pid: int, memory_limit_mb: int | None) -> None:
+    def __init__(self, conn_fd: int, parent_pid: int, pool: ProcessPool) -> None:
         entry = "from reelay.procchild import main; main()"
-        args = [sys.executable, "-c", entry, str(conn_fd), str(parent_pid), str(memory_limit_mb or 0)]
+        limits = [str(pool.memory_limit_mb or 0), str(pool.malloc_arenas or 0)]
+        args = [sys.executable, "-c", entry, str(conn_fd), str(parent_pid), *limits, pool.preload]
         self._popen = subprocess.Popen(args, pass_fds=(conn_fd,), stdin=subprocess.DEVNULL)
         self.pid = self._popen.pid
 
@@ -77,6 +85,7 @@ class _Child:
     process: _ChildProcess
     conn: Connection
     killed: bool = False
+    idle_since: float = 0.0  # time.monotonic() when it was last given back
 
 
 @dataclass
@@ -89,15 +98,38 @@ class _Task:
 
 
 class ProcessPool:
-    def __init__(self, processes: int, *, memory_limit_mb: int | None = None) -> None:
+    def __init__(
+        self,
+        processes: int,
+        *,
+        memory_limit_mb: int | None = None,
+        idle_seconds: float | None = None,
+        malloc_arenas: int | None = None,
+        preload: str = RENDER_STACK,
+    ) -> None:
+        """``idle_seconds``: stop a process left that long without a task (None or 0: keep it).
+        ``malloc_arenas``: cap each child's glibc malloc arenas (``reelay.heap``); None: glibc's default
+        (up to 8 a core), which suits a child whose many threads allocate at once (torch). ``preload``:
+        the module each child imports before its first task (``PROBE_STACK``: PyAV without Pillow)."""
         self.processes = processes
         self.memory_limit_mb = memory_limit_mb
+        self.idle_seconds = idle_seconds if idle_seconds else None
+        self.malloc_arenas = malloc_arenas
+        self.preload = preload
         self._lock = threading.Lock()
+        self._idle_changed = threading.Condition(self._lock)  # wakes the reaper
         self._idle: list[_Child] = []
         self._running: dict[int, _Task] = {}  # id(future) -> task
         self._slots = threading.BoundedSemaphore(processes)
         self._closed = False
         self._spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reelay-pool-spawner")
+        self._reaper: threading.Thread | None = None
+
+    def live_pids(self) -> list[int]:
+        """The pids of the children alive now, idle or busy (for tests and diagnostics)."""
+        with self._lock:
+            children = list(self._idle) + [task.child for task in self._running.values() if task.child is not None]
+        return sorted({child.process.pid for child in children if child.process.is_alive() and not child.killed})
 
     # -- children ----------------------------------------------------------------------------------
 
@@ -109,7 +141,7 @@ class ProcessPool:
     def _spawn(self) -> _Child:
         parent_end, child_end = socket.socketpair()
         try:
-            process = _ChildProcess(child_end.fileno(), os.getpid(), self.memory_limit_mb)
+            process = _ChildProcess(child_end.fileno(), os.getpid(), self)
         finally:
             child_end.close()
         conn = Connection(parent_end.detach())
@@ -128,9 +160,34 @@ class ProcessPool:
     def _give_back(self, child: _Child) -> None:
         with self._lock:
             if not self._closed and child.process.is_alive() and not child.killed:
+                child.idle_since = time.monotonic()
                 self._idle.append(child)
+                if self.idle_seconds is not None:
+                    if self._reaper is None:
+                        self._reaper = threading.Thread(target=self._reap, name="reelay-pool-reaper", daemon=True)
+                        self._reaper.start()
+                    self._idle_changed.notify()
                 return
         _stop(child)
+
+    def _reap(self) -> None:
+        """Stop children idle for ``idle_seconds``. A child leaves ``_idle`` under the lock before it is
+        stopped, so ``_take_child`` can never hand a task to one being stopped."""
+        assert self.idle_seconds is not None
+        while True:
+            with self._lock:
+                if self._closed:
+                    return
+                now = time.monotonic()
+                expired = [child for child in self._idle if now - child.idle_since >= self.idle_seconds]
+                self._idle = [child for child in self._idle if child not in expired]
+                if not expired:
+                    oldest = min((child.idle_since for child in self._idle), default=None)
+                    wait = None if oldest is None else oldest + self.idle_seconds - now
+                    self._idle_changed.wait(wait)
+                    continue
+            for child in expired:
+                _stop(child)
 
     # -- tasks ---------------------------------------------------------------------------------------
 
@@ -233,6 +290,7 @@ class ProcessPool:
         """Stop every child: idle ones at once, busy ones are killed (their tasks fail)."""
         with self._lock:
             self._closed = True
+            self._idle_changed.notify_all()
             children = list(self._idle)
             self._idle.clear()
             busy = [task.child for task in self._running.values() if task.child is not None]
@@ -256,4 +314,4 @@ def is_broken_pool(error: BaseException) -> bool:
     return isinstance(error, BrokenProcessPool)
 
 
-__all__ = ["ProcessPool", "RenderOutOfMemory", "TaskKilled", "is_broken_pool"]
+__all__ = ["PROBE_STACK", "RENDER_STACK", "ProcessPool", "RenderOutOfMemory", "TaskKilled", "is_broken_pool"]

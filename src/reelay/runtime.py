@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from reelay import heap
 from reelay.api.metrics import MetricsListener, record_ledger_ending
 from reelay.api.present import Links
 from reelay.api.security_setup import Security, build_security
@@ -22,18 +23,20 @@ from reelay.billing.listener import BillingListener
 from reelay.catalog import Catalog, load_catalog
 from reelay.config import Settings
 from reelay.events import LocalEventHub, build_event_hub
+from reelay.jobs.collect import Collector
 from reelay.jobs.dispatch import Dispatch
 from reelay.jobs.events import JobListener
 from reelay.jobs.inputs import InputLimits
 from reelay.jobs.limits import ProviderLimits, SubmitGate, resolve_limits
 from reelay.jobs.migrate import upgrade_database
+from reelay.jobs.previews import OnDemandPreviews
 from reelay.jobs.queue import InProcessQueue
 from reelay.jobs.relay import Relay, RelaySettings
 from reelay.jobs.service import VideoService
 from reelay.jobs.sole_owner import SoleOwner, sqlite_owner_lock
 from reelay.jobs.store import JobStore, make_engine
 from reelay.jobs.worker import Worker, WorkerSettings
-from reelay.procpool import ProcessPool
+from reelay.procpool import PROBE_STACK, ProcessPool
 from reelay.providers.base import Provider
 from reelay.providers.diffusers_engine import DiffusersProvider, build_diffusers_provider
 from reelay.providers.hosting import InputLinks
@@ -47,6 +50,12 @@ from reelay.storage import Storage, UrlSigner, load_or_create_secret
 
 log = logging.getLogger("reelay")
 
+# One media process: a probe is about 10 ms, and the images are made only when asked for, so one
+# keeps up with thousands of videos a minute; a second would hold its own ~40 MiB of FFmpeg and Python.
+MEDIA_PROCESSES = 1
+# FFmpeg's threads in a render or media process would each get a malloc arena (up to 8 a core) whose
+# pages stay resident after the task; two are enough for them (reelay.heap).
+MEDIA_ARENAS = 2
 STOP_SECONDS = 15.0  # the longest a shutdown waits for one part (workers get a 5 s grace inside it)
 
 # Builds extra providers once the process pool exists (tests inject fakes this way).
@@ -63,7 +72,8 @@ class Runtime:
     catalog: Catalog
     router: Router
     providers: dict[str, Provider]
-    pool: ProcessPool
+    pool: ProcessPool  # local renders
+    media: ProcessPool  # probes of collected videos, their posters and spritesheets: one process
     http: httpx.AsyncClient
     dispatch: Dispatch
     worker: Worker
@@ -72,6 +82,7 @@ class Runtime:
     events: LocalEventHub  # live job events (GET /v1/videos/{id}/events): in-process, or LISTEN/NOTIFY
     engine: DiffusersProvider | None = None  # the diffusers engine, when reelay.toml declares models
     sole_owner: SoleOwner | None = None  # SQLite: proof that no other process works this database
+    _trimmer: asyncio.Task[None] | None = None
 
     @property
     def runs_workers(self) -> bool:
@@ -90,12 +101,15 @@ class Runtime:
             if self.engine is not None:  # preload, when configured, in the process that runs the jobs
                 self.engine.start(self.settings.worker_models)
         self.security.deliveries.start()
+        self._trimmer = asyncio.create_task(_keep_trimmed())  # a burst's freed heap goes back to the system
         log.info(
             "reelay ready",
             extra={"data_dir": str(self.settings.data_dir), "providers": sorted(self.providers)},
         )
 
     async def close(self) -> None:
+        if self._trimmer is not None:
+            self._trimmer.cancel()
         # Each stop is bounded: a shutdown that waits forever on one part (seen once in the suite,
         # cause not yet found) would hang the process; the job table keeps whatever was in flight.
         for name, stop in (
@@ -109,12 +123,21 @@ class Runtime:
                 log.warning("stop timed out; going on", extra={"part": name, "seconds": STOP_SECONDS})
         await self.http.aclose()
         await asyncio.to_thread(self.pool.shutdown)
+        await asyncio.to_thread(self.media.shutdown)
         if self.engine is not None:
             await asyncio.to_thread(self.engine.close)
         await self.events.stop()
         await self.store.close()
         if self.sole_owner is not None:
             self.sole_owner.release()
+
+
+async def _keep_trimmed(interval: float = heap.TRIM_SECONDS) -> None:
+    """``heap.trim`` every ``interval`` seconds until cancelled, in a thread: on a heap fragmented by a
+    burst it takes a few milliseconds, which the event loop should not wait for."""
+    while True:
+        await asyncio.sleep(interval)
+        await asyncio.to_thread(heap.trim)
 
 
 async def build_runtime(settings: Settings, *, extra_providers: ProviderFactory | None = None) -> Runtime:
@@ -128,11 +151,25 @@ async def build_runtime(settings: Settings, *, extra_providers: ProviderFactory 
         make_engine(url, pool_size=settings.database_pool_size), on_create=dispatch.on_create, on_change=events.changed
     )
     await dispatch.open(store)
-    storage = build_storage(settings, data_dir)  # local disk, or an S3-compatible bucket
+    # Media work runs in processes of its own, started on first use, stopped after process_idle_seconds
+    # without a task: local renders in their pool, and every probe, poster and spritesheet of a
+    # collected video (untrusted media: never parsed in this process) in one media process.
+    idle, memory_mb = settings.process_idle_seconds or None, settings.render_memory_mb or None
+    pool = ProcessPool(
+        settings.local_render_processes, memory_limit_mb=memory_mb, idle_seconds=idle, malloc_arenas=MEDIA_ARENAS
+    )
+    media = ProcessPool(
+        MEDIA_PROCESSES, memory_limit_mb=memory_mb, idle_seconds=idle, malloc_arenas=MEDIA_ARENAS, preload=PROBE_STACK
+    )
+    storage: Storage = build_storage(settings, data_dir)  # local disk, or an S3-compatible bucket
+    # A bucket serves presigned links the API never sees, so its images are made at collection;
+    # local files are served by the API, which makes each the first time it is asked for.
+    eager_previews = settings.storage != "local"
+    if not eager_previews:
+        storage = OnDemandPreviews(storage, media, data_dir / "scratch" / "previews")
     links = Links(UrlSigner(load_or_create_secret(data_dir / "secret.key")), settings.public_url, storage)
     security = build_security(settings, store.engine, links)
     catalog = load_catalog(settings.catalog_dirs)
-    pool = ProcessPool(settings.local_render_processes, memory_limit_mb=settings.render_memory_mb or None)
     # every provider call (polls above all): room for the relay's polls, the intake lane and collections
     http = provider_client(settings.poll_concurrency + settings.submit_concurrency + settings.workers + 16)
     providers: dict[str, Provider] = {"local": LocalProvider(pool, data_dir / "work")}
@@ -183,7 +220,7 @@ async def build_runtime(settings: Settings, *, extra_providers: ProviderFactory 
         store=store,
         storage=storage,
         providers=providers,
-        pool=pool,
+        collector=Collector(storage, media, data_dir / "scratch", eager_previews=eager_previews),
         queue=dispatch.queue,
         cpu_queue=InProcessQueue() if settings.queue == "inprocess" else None,
         scratch_dir=data_dir / "scratch",
@@ -233,6 +270,7 @@ async def build_runtime(settings: Settings, *, extra_providers: ProviderFactory 
         router=router,
         providers=providers,
         pool=pool,
+        media=media,
         http=http,
         dispatch=dispatch,
         worker=worker,

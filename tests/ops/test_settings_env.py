@@ -38,6 +38,7 @@ READ_BY_SETTINGS: dict[str, tuple[str, str, Any]] = {
     "REELAY_POLL_CONCURRENCY": ("9", "poll_concurrency", 9),
     "REELAY_LOCAL_RENDER_PROCESSES": ("3", "local_render_processes", 3),
     "REELAY_RENDER_MEMORY_MB": ("0", "render_memory_mb", 0),
+    "REELAY_PROCESS_IDLE_SECONDS": ("2.5", "process_idle_seconds", 2.5),
     "REELAY_RETENTION_HOURS": ("12.5", "retention_hours", 12.5),
     "REELAY_MAX_UPLOAD_BYTES": ("1000", "max_upload_bytes", 1000),
     "REELAY_MAX_IMAGE_BYTES": ("2000", "max_image_bytes", 2000),

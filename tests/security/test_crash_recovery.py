@@ -94,7 +94,8 @@ def test_fifty_jobs_survive_sigkill_without_resubmission(tmp_path: Path, staged:
             for video_id in ids:
                 content = client.get(f"/v1/videos/{video_id}/content")
                 assert content.status_code == 200 and hashlib.sha256(content.content).hexdigest() == expected
-                assert client.get(f"/v1/videos/{video_id}/content", params={"variant": "thumbnail"}).status_code == 200
+                for variant in ("thumbnail", "spritesheet"):  # made on this first read (jobs.previews)
+                    assert client.get(f"/v1/videos/{video_id}/content", params={"variant": variant}).status_code == 200
     finally:
         live.stop()
     assert fake.submissions == JOBS, f"{fake.submissions} submissions ({before} before the kill)"

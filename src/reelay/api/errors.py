@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from reelay.errors import RateLimited, ReelayError
+from reelay.errors import RateLimited, ReelayError, ServiceUnavailable
 from reelay.jobs.store import DATABASE_UNAVAILABLE
 
 log = logging.getLogger("reelay.api")
@@ -36,7 +36,9 @@ def error_body(message: str, type_: str, code: str, param: str | None = None) ->
 
 async def reelay_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ReelayError)
-    headers = {"Retry-After": str(max(1, round(exc.retry_after)))} if isinstance(exc, RateLimited) else None
+    headers = None
+    if isinstance(exc, (RateLimited, ServiceUnavailable)):
+        headers = {"Retry-After": str(max(1, round(exc.retry_after)))}
     return JSONResponse(exc.to_dict(), status_code=exc.status, headers=headers)
 
 

@@ -11,7 +11,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from reelay import __version__
+from reelay import __version__, heap
 from reelay.cli.generate import generate as generate_command
 from reelay.cli.keys import app as keys_app
 from reelay.cli.keys import enforce_loopback_rule
@@ -53,11 +53,18 @@ def serve(
     ] = "json",
 ) -> None:
     """Run the gateway (the --help text is ``_SERVE_HELP``: what runs, and where it is configured)."""
+    from reelay.jobs.migrate import start_upgrade_in_child
+
+    heap.limit_arenas(heap.SERVER_ARENAS)  # before the server's threads start (reelay.heap)
+    settings = _settings(host=host, port=port, data_dir=data_dir, workers=workers, demo=demo or None)
+    # A new or older database is migrated by a child process, so Alembic never loads into the server
+    # (jobs.migrate); this process imports the web stack meanwhile, and the two overlap.
+    migration = start_upgrade_in_child(settings.resolved_database_url())
     import uvicorn
 
     from reelay.api.app import create_app
 
-    settings = _settings(host=host, port=port, data_dir=data_dir, workers=workers, demo=demo or None)
+    migration.wait()
     enforce_loopback_rule(settings)  # before binding: no keys means loopback only
     configure_logging(log_level, log_format)  # JSON lines with request/job ids; secrets redacted (reelay.logs)
     console.print(

@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from reelay import heap
 from reelay.config import Settings
 from reelay.logs import configure_logging
 
@@ -62,10 +63,12 @@ def worker(
         )
         raise typer.Exit(2)
     configure_logging(log_level, log_format)  # as `reelay serve`: JSON lines with job ids, secrets redacted
+    heap.limit_arenas(heap.SERVER_ARENAS)  # before the worker's threads start (reelay.heap)
     asyncio.run(_run(settings))
 
 
 async def _run(settings: Settings) -> None:
+    from reelay.jobs.migrate import upgrade_in_child
     from reelay.runtime import build_runtime
     from reelay.runtime_summary import runtime_summary
 
@@ -73,6 +76,8 @@ async def _run(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    # Alembic never loads into the worker (jobs.migrate); build_runtime then finds the database current
+    await asyncio.to_thread(upgrade_in_child, settings.resolved_database_url())
     runtime = await build_runtime(settings)
     try:
         await runtime.start()

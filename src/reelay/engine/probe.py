@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import av
-from PIL import Image, ImageOps
 
 from reelay.engine.spec import MediaInfo
 from reelay.errors import InvalidMedia
 
+if TYPE_CHECKING:
+    from PIL import Image
+
 MAX_IMAGE_PIXELS = 40_000_000
 # Demuxers that open a single still image as a one-frame "video": an image is not a video input.
 _STILL_FORMATS = frozenset({"image2", "png_pipe", "jpeg_pipe", "webp_pipe", "bmp_pipe", "tiff_pipe"})
-_IMAGE_ERRORS = (OSError, ValueError, SyntaxError, Image.DecompressionBombError, Image.DecompressionBombWarning)
 
 
 def probe(path: Path) -> MediaInfo:
@@ -65,6 +67,9 @@ def load_image(path: Path) -> Image.Image:
     Refuses anything Pillow cannot decode and anything over 40 megapixels (decompression bombs),
     checked from the header before any pixel is decoded.
     """
+    from PIL import Image, ImageOps  # here: a media process that only probes videos goes without Pillow
+
+    errors = (OSError, ValueError, SyntaxError, Image.DecompressionBombError, Image.DecompressionBombWarning)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -79,7 +84,7 @@ def load_image(path: Path) -> Image.Image:
                 return _to_rgb(upright)
     except InvalidMedia:
         raise
-    except _IMAGE_ERRORS as exc:
+    except errors as exc:
         raise InvalidMedia(f"{path.name} is not a readable image; upload a PNG, JPEG or WebP file") from exc
 
 
@@ -91,6 +96,8 @@ def probe_image(path: Path) -> tuple[int, int]:
 
 def _to_rgb(image: Image.Image) -> Image.Image:
     """Flatten any mode (RGBA, LA, P with transparency, L, CMYK, I;16...) onto RGB."""
+    from PIL import Image
+
     if image.mode == "RGB":
         return image
     if image.mode == "P":

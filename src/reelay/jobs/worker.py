@@ -40,7 +40,6 @@ from reelay.jobs.retry import RetryPolicy
 from reelay.jobs.spec import RunRecord, Target, VideoOutput
 from reelay.jobs.store import DATABASE_UNAVAILABLE, JobStore, WaitingJob
 from reelay.jobs.submission import InputPaths, Submitter, input_paths, targets_of
-from reelay.procpool import ProcessPool
 from reelay.providers.base import PollResult, Provider
 from reelay.routing.breaker import CircuitBreaker
 from reelay.storage.base import Storage
@@ -79,7 +78,7 @@ class Worker:
         store: JobStore,
         storage: Storage,
         providers: Mapping[str, Provider],
-        pool: ProcessPool,
+        collector: Collector,
         queue: JobQueue,
         scratch_dir: Path,
         settings: WorkerSettings,
@@ -102,7 +101,7 @@ class Worker:
         self.events = JobEvents(listeners)
         self.breaker = breaker or CircuitBreaker()
         self.submitter = Submitter(providers, self.breaker)
-        self.collector = Collector(storage, pool, scratch_dir)
+        self.collector = collector  # download, probe (in the media process) and store a finished run
         self.gate = gate or SubmitGate({}, store.in_flight_by_provider)
         self.sweep_hooks = list(sweep_hooks)  # other housekeeping on the same beat (expired idempotency keys)
         self.keeper = LeaseKeeper(
